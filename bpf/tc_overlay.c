@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* TC egress on an overlay netdev: encapsulate what the kernel routes into
+ * the tunnel and send it out of the underlay.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include "encap.h"
+
+SEC("tc")
+int xt_tc_encap(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	struct inner_info in = {};
+	struct xt_tunnel *t;
+	struct xt_tun_stats *st;
+	__u32 reason, mtu = 0;
+	__u32 segs;
+
+	t = bpf_map_lookup_elem(&xt_encap, &ifindex);
+	if (!t) {
+		xt_count(XT_R_TX_NO_TUNNEL);
+		return TC_ACT_SHOT;
+	}
+	st = xt_stats_of(t);
+
+	reason = parse_inner(skb, &in);
+	if (reason != XT_R_ENCAP)
+		goto drop;
+	if (t->type == XT_TYPE_IPIP && in.proto != bpf_htons(ETH_P_IP)) {
+		reason = XT_R_TX_INNER_FAMILY;
+		goto drop;
+	}
+	if (bpf_check_mtu(skb, t->link_ifindex, &mtu, outer_len_v4(t), 0)) {
+		reason = XT_R_TX_TOO_BIG;
+		goto drop;
+	}
+	if (encap_v4(skb, t, &in)) {
+		reason = XT_R_TX_ADJUST;
+		goto drop;
+	}
+	if (bpf_redirect_neigh(t->link_ifindex, NULL, 0, 0) != TC_ACT_REDIRECT) {
+		reason = XT_R_TX_REDIRECT;
+		goto drop;
+	}
+	segs = skb->gso_segs ? skb->gso_segs : 1;
+	if (st) {
+		st->tx_packets += segs;
+		st->tx_bytes += in.len;
+	}
+	xt_count(XT_R_ENCAP);
+	return TC_ACT_REDIRECT;
+
+drop:
+	xt_count(reason);
+	if (st)
+		st->tx_dropped++;
+	return TC_ACT_SHOT;
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";

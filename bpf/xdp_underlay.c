@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* XDP on an underlay netdev: decapsulate packets of configured tunnels,
+ * pass everything else to the stack untouched.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "decap.h"
+
+/* Keeps enums that only Go reads in BTF, for bpf2go -type. */
+static enum xt_type xt_btf_type __attribute__((used));
+static enum xt_reason xt_btf_reason __attribute__((used));
+static enum xt_tunnel_flag xt_btf_flag __attribute__((used));
+
+SEC("xdp")
+int xt_xdp_underlay(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
+	struct decap_ctx d = {};
+	__u32 reason;
+	__be16 proto;
+	int act;
+
+	proto = parse_eth(&c);
+	if (proto == bpf_htons(ETH_P_IP))
+		reason = classify_ipv4(&c, data, &d);
+	else if (proto == 0)
+		reason = XT_R_PASS_TRUNCATED;
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		reason = XT_R_PASS_NOT_TUNNEL;
+	else
+		reason = XT_R_PASS_NOT_IP;
+	if (reason != XT_R_DECAP) {
+		xt_count(reason);
+		return XDP_PASS;
+	}
+
+	reason = check_inner(&c, &d);
+	if (reason != XT_R_DECAP)
+		goto drop;
+	act = decap_redirect(ctx, &d);
+	if (act < 0) {
+		reason = XT_R_DROP_ADJUST;
+		goto drop;
+	}
+	xt_count(XT_R_DECAP);
+	return act;
+
+drop:
+	xt_count(reason);
+	if (d.t) {
+		struct xt_tun_stats *st = xt_stats_of(d.t);
+
+		if (st)
+			st->rx_dropped++;
+	}
+	return XDP_DROP;
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";

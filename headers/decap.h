@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* XDP decapsulation: classify an outer packet, then strip it. */
+#pragma once
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xtunnel.h"
+#include "maps.h"
+#include "parsing.h"
+#include "gre.h"
+#include "csum.h"
+#include "ecn.h"
+
+/* What classify() found: the tunnel, and where the inner packet starts. */
+struct decap_ctx {
+	struct xt_tunnel *t;
+	__u32 inner_off;  /* offset of the inner L3 header in the frame */
+	__u32 inner_len;  /* its length per the outer header */
+	__be16 inner_proto;
+	__u8 outer_ecn;
+};
+
+static __always_inline void v4_mapped(__u8 *dst, __be32 addr)
+{
+	__builtin_memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &addr, 4);
+}
+
+/* Parses GRE after the outer header. Returns a reason, or XT_R_DECAP to go on.
+ * *gre_flags keeps the flags for the checks made after the tunnel matched.
+ */
+static __always_inline __u32 parse_gre(struct cursor *c, struct xt_decap_key *dk,
+				       struct decap_ctx *d, __u16 *gre_flags)
+{
+	struct gre_base *gre = cursor_pull(c, sizeof(*gre));
+	__be32 *key;
+	__u16 flags;
+
+	if (!gre)
+		return XT_R_PASS_TRUNCATED;
+	flags = bpf_ntohs(gre->flags);
+	if (flags & GRE_VERSION)
+		return XT_R_PASS_GRE_VERSION;
+	if (flags & (GRE_F_ROUTING | GRE_F_SSR))
+		return XT_R_PASS_GRE_ROUTING;
+	if ((flags & GRE_F_CSUM) && !cursor_pull(c, 4))
+		return XT_R_PASS_TRUNCATED;
+	if (flags & GRE_F_KEY) {
+		key = cursor_pull(c, sizeof(*key));
+		if (!key)
+			return XT_R_PASS_TRUNCATED;
+		dk->key = *key;
+		dk->has_key = 1;
+	}
+	if ((flags & GRE_F_SEQ) && !cursor_pull(c, 4))
+		return XT_R_PASS_TRUNCATED;
+	d->inner_proto = gre->proto;
+	*gre_flags = flags;
+	return XT_R_DECAP;
+}
+
+/* Finds the tunnel an IPv4 outer packet belongs to. */
+static __always_inline __u32 classify_ipv4(struct cursor *c, void *data, struct decap_ctx *d)
+{
+	struct xt_decap_key dk = {};
+	struct iphdr *iph = cursor_pull(c, sizeof(*iph));
+	__u16 gre_flags = 0;
+	__u32 hdr_len, reason;
+
+	if (!iph)
+		return XT_R_PASS_TRUNCATED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return XT_R_PASS_BAD_IHL;
+	if (iph->protocol != IPPROTO_GRE && iph->protocol != IPPROTO_IPIP)
+		return XT_R_PASS_NOT_TUNNEL;
+	if (iph->ihl != 5)
+		return XT_R_PASS_IP_OPTIONS;
+	if (iph->frag_off & bpf_htons(0x3fff))
+		return XT_R_PASS_FRAGMENT;
+	d->inner_len = bpf_ntohs(iph->tot_len);
+	if (d->inner_len < sizeof(*iph) ||
+	    (void *)iph + d->inner_len > c->end)
+		return XT_R_PASS_TRUNCATED;
+	d->outer_ecn = iph->tos & ECN_MASK;
+
+	v4_mapped(dk.local, iph->daddr);
+	v4_mapped(dk.remote, iph->saddr);
+	dk.proto = iph->protocol;
+	if (iph->protocol == IPPROTO_GRE) {
+		reason = parse_gre(c, &dk, d, &gre_flags);
+		if (reason != XT_R_DECAP)
+			return reason;
+	} else {
+		d->inner_proto = bpf_htons(ETH_P_IP);
+	}
+
+	d->t = bpf_map_lookup_elem(&xt_decap, &dk);
+	if (!d->t)
+		return XT_R_PASS_NO_TUNNEL;
+	if (gre_flags & GRE_F_CSUM)
+		return XT_R_PASS_GRE_CSUM;
+	if (gre_flags & GRE_F_SEQ)
+		return XT_R_PASS_GRE_SEQ;
+
+	d->inner_off = c->pos - data;
+	hdr_len = c->pos - (void *)iph;
+	if (d->inner_len < hdr_len)
+		return XT_R_PASS_TRUNCATED;
+	d->inner_len -= hdr_len;
+	return XT_R_DECAP;
+}
+
+/* Checks the inner header and applies RFC 6040 ECN decapsulation. */
+static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
+{
+	__u8 ecn;
+
+	if (d->inner_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = cursor_pull(c, sizeof(*ip));
+
+		if (!ip || ip->version != 4 || ip->ihl < 5 ||
+		    bpf_ntohs(ip->tot_len) > d->inner_len || bpf_ntohs(ip->tot_len) < ip->ihl * 4)
+			return XT_R_DROP_INNER_TRUNC;
+		ecn = ip->tos & ECN_MASK;
+		if (d->outer_ecn == ECN_CE && ecn != ECN_CE) {
+			__be16 old = *(__be16 *)ip;
+
+			if (ecn == ECN_NOT_ECT)
+				return XT_R_DROP_ECN;
+			ip->tos |= ECN_CE;
+			ip->check = csum_replace2(ip->check, old, *(__be16 *)ip);
+		}
+		return XT_R_DECAP;
+	}
+	if (d->inner_proto == bpf_htons(ETH_P_IPV6) && d->t->type == XT_TYPE_GRE) {
+		struct ipv6hdr *ip6 = cursor_pull(c, sizeof(*ip6));
+
+		if (!ip6 || ip6->version != 6 ||
+		    sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > d->inner_len)
+			return XT_R_DROP_INNER_TRUNC;
+		/* Traffic class straddles the first two bytes; ECN is bits 4-5 of byte 1. */
+		ecn = (ip6->flow_lbl[0] >> 4) & ECN_MASK;
+		if (d->outer_ecn == ECN_CE && ecn != ECN_CE) {
+			if (ecn == ECN_NOT_ECT)
+				return XT_R_DROP_ECN;
+			ip6->flow_lbl[0] |= ECN_CE << 4;
+		}
+		return XT_R_DECAP;
+	}
+	return XT_R_DROP_INNER_PROTO;
+}
+
+/* Replaces everything before the inner header with a fresh Ethernet header
+ * addressed to the overlay netdev, and redirects to its veth peer.
+ */
+static __always_inline int decap_redirect(struct xdp_md *ctx, struct decap_ctx *d)
+{
+	struct xt_tunnel *t = d->t;
+	struct xt_tun_stats *st;
+	struct ethhdr *eth;
+	void *data, *data_end;
+
+	if (bpf_xdp_adjust_head(ctx, (int)d->inner_off - (int)sizeof(*eth)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, t->mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, t->peer_mac, ETH_ALEN);
+	eth->h_proto = d->inner_proto;
+
+	st = xt_stats_of(t);
+	if (st) {
+		st->rx_packets++;
+		st->rx_bytes += d->inner_len;
+	}
+	return bpf_redirect_map(&xt_devmap, t->peer_ifindex, 0);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Maps shared by every program. Each object declares all of them, so the
+ * loader can hand one program's maps to the others (and pin them once).
+ */
+#pragma once
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "xtunnel.h"
+
+/* Overlay ifindex -> tunnel: TC egress encap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_TUNNELS);
+	__type(key, __u32);
+	__type(value, struct xt_tunnel);
+} xt_encap SEC(".maps");
+
+/* Outer (local, remote, proto, key) -> tunnel: XDP decap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_TUNNELS);
+	__type(key, struct xt_decap_key);
+	__type(value, struct xt_tunnel);
+} xt_decap SEC(".maps");
+
+/* Veth peers of overlay netdevs: where decapsulated frames are sent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XT_MAX_TUNNELS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xt_devmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XT_MAX_TUNNELS);
+	__type(key, __u32);
+	__type(value, struct xt_tun_stats);
+} xt_tstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XT_R_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xt_reasons SEC(".maps");
+
+/* Underlay netdevs xtunnel is attached to (control plane only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct xt_port);
+} xt_ports SEC(".maps");
+
+static __always_inline void xt_count(enum xt_reason reason)
+{
+	__u32 key = reason;
+	__u64 *n = bpf_map_lookup_elem(&xt_reasons, &key);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline struct xt_tun_stats *xt_stats_of(const struct xt_tunnel *t)
+{
+	__u32 id = t->id;
+
+	return bpf_map_lookup_elem(&xt_tstats, &id);
+}

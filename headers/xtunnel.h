@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Every struct and constant shared between the BPF programs and Go.
+ * Go sees these only through bpf2go-generated types.
+ */
+#pragma once
+
+#include <linux/types.h>
+
+#define XT_MAX_TUNNELS 4096
+#define XT_MAX_PORTS 64
+
+/* Tunnel types. */
+enum xt_type {
+	XT_TYPE_NONE = 0,
+	XT_TYPE_GRE = 1,
+	XT_TYPE_IPIP = 2,
+};
+
+/* xt_tunnel.flags */
+enum xt_tunnel_flag {
+	XT_F_IKEY = 1 << 0,        /* received packets carry ikey */
+	XT_F_OKEY = 1 << 1,        /* sent packets carry okey */
+	XT_F_TOS_INHERIT = 1 << 2, /* outer TOS from the inner packet */
+	XT_F_DF = 1 << 3,          /* outer DF set (pmtudisc) */
+};
+
+/* Why a packet left the fast path, or what happened to it. One counter
+ * each, per CPU (xt_reasons). XT_R_PASS_* go to the stack untouched,
+ * XT_R_DROP_* are dropped. Names reach users via BTF: keep them stable.
+ */
+enum xt_reason {
+	XT_R_PASS_NOT_IP = 0,      /* rx: not IPv4/IPv6 */
+	XT_R_PASS_NOT_TUNNEL,      /* rx: IP, but no tunnel protocol */
+	XT_R_PASS_TRUNCATED,       /* rx: outer headers shorter than they say */
+	XT_R_PASS_BAD_IHL,         /* rx: IPv4 IHL < 5 */
+	XT_R_PASS_IP_OPTIONS,      /* rx: outer IPv4 options */
+	XT_R_PASS_FRAGMENT,        /* rx: outer IPv4 fragment */
+	XT_R_PASS_NO_TUNNEL,       /* rx: no tunnel for (local, remote, key) */
+	XT_R_PASS_GRE_VERSION,     /* rx: GRE version != 0 */
+	XT_R_PASS_GRE_ROUTING,     /* rx: GRE routing bit */
+	XT_R_PASS_GRE_CSUM,        /* rx: GRE checksum present */
+	XT_R_PASS_GRE_SEQ,         /* rx: GRE sequence number present */
+	XT_R_DROP_INNER_TRUNC,     /* rx: inner packet truncated or malformed */
+	XT_R_DROP_INNER_PROTO,     /* rx: inner protocol not carried here */
+	XT_R_DROP_ECN,             /* rx: outer CE on a not-ECT inner packet */
+	XT_R_DROP_ADJUST,          /* rx: bpf_xdp_adjust_head failed */
+	XT_R_DECAP,                /* rx: decapsulated and redirected */
+	XT_R_TX_NO_TUNNEL,         /* tx: program on a device with no tunnel */
+	XT_R_TX_NOT_IP,            /* tx: frame is not IPv4/IPv6 */
+	XT_R_TX_INNER_FAMILY,      /* tx: family not carried by this type */
+	XT_R_TX_TRUNCATED,         /* tx: inner header truncated */
+	XT_R_TX_TOO_BIG,           /* tx: larger than the underlay MTU */
+	XT_R_TX_ADJUST,            /* tx: bpf_skb_adjust_room/store failed */
+	XT_R_TX_REDIRECT,          /* tx: bpf_redirect_neigh failed */
+	XT_R_ENCAP,                /* tx: encapsulated and redirected */
+	XT_R_MAX,
+};
+
+/* One tunnel. Value of xt_encap (key: overlay ifindex) and of xt_decap.
+ * Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d).
+ */
+struct xt_tunnel {
+	__u8 local[16];
+	__u8 remote[16];
+	__be32 ikey;         /* as on the wire */
+	__be32 okey;         /* as on the wire */
+	__u32 id;            /* index into xt_tstats */
+	__u32 ifindex;       /* overlay netdev users see (gre1) */
+	__u32 peer_ifindex;  /* its veth peer: devmap target for decap */
+	__u32 link_ifindex;  /* underlay netdev */
+	__u16 flags;         /* enum xt_tunnel_flag */
+	__u8 type;           /* enum xt_type */
+	__u8 ttl;            /* 0: inherit from the inner packet */
+	__u8 tos;            /* unless XT_F_TOS_INHERIT */
+	__u8 pad0;
+	__u16 mtu;           /* overlay MTU (informational) */
+	__u8 mac[6];         /* overlay MAC: destination of decapsulated frames */
+	__u8 peer_mac[6];    /* source MAC of decapsulated frames */
+	char name[16];       /* overlay name at creation */
+};
+
+/* Key of xt_decap: what a received outer packet is matched on. */
+struct xt_decap_key {
+	__u8 local[16];  /* outer destination (IPv4-mapped for IPv4) */
+	__u8 remote[16]; /* outer source */
+	__be32 key;      /* GRE key as on the wire; 0 when absent */
+	__be16 port;     /* UDP destination port; 0 for non-UDP types */
+	__u8 proto;      /* outer IP protocol: 47 GRE, 4 IPIP */
+	__u8 has_key;    /* 1 when the packet carries a GRE key */
+};
+
+/* Per-tunnel counters, per CPU (xt_tstats, index: xt_tunnel.id). */
+struct xt_tun_stats {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 rx_dropped;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 tx_dropped;
+};
+
+/* An underlay netdev xtunnel is attached to (xt_ports, key: ifindex).
+ * Kept for the control plane; the programs do not read it.
+ */
+struct xt_port {
+	__u32 ifindex;
+	__u8 xdp_mode; /* 1 native, 2 generic */
+	__u8 pad[3];
+};

@@ -1,0 +1,154 @@
+package loader
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	tc "github.com/florianl/go-tc"
+	"github.com/florianl/go-tc/core"
+	"golang.org/x/sys/unix"
+)
+
+// XDP attach modes.
+const (
+	ModeAuto    = "auto"
+	ModeNative  = "native"
+	ModeGeneric = "generic"
+	ModeTCX     = "tcx"
+	ModeClsact  = "clsact"
+)
+
+// AttachXDP attaches prog to ifindex and pins the link at pin. Mode auto
+// tries native, then generic. It returns the mode it got. If a link is
+// already pinned there, its program is replaced atomically (an upgrade
+// that drops no packet) and the mode is left as it was.
+func AttachXDP(prog *ebpf.Program, ifname string, ifindex int, mode, pin string) (string, error) {
+	if l, err := link.LoadPinnedLink(pin, nil); err == nil {
+		defer l.Close()
+		info, ierr := l.Info()
+		if ierr == nil && info.XDP() != nil && int(info.XDP().Ifindex) == ifindex {
+			if err := l.Update(prog); err != nil {
+				return "", fmt.Errorf("attach %s: replace program: %w", ifname, err)
+			}
+			return "", nil
+		}
+		// Defunct: its netdev went away. Replace it.
+		l.Unpin()
+	}
+
+	try := []string{mode}
+	if mode == ModeAuto || mode == "" {
+		try = []string{ModeNative, ModeGeneric}
+	}
+	var errs []error
+	for _, m := range try {
+		flags := link.XDPDriverMode
+		if m == ModeGeneric {
+			flags = link.XDPGenericMode
+		}
+		l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex, Flags: flags})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", m, err))
+			continue
+		}
+		if err := l.Pin(pin); err != nil {
+			l.Close()
+			return "", fmt.Errorf("attach %s: pin %s: %w", ifname, pin, err)
+		}
+		l.Close()
+		return m, nil
+	}
+	err := errors.Join(errs...)
+	switch {
+	case errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EEXIST):
+		return "", fmt.Errorf("attach %s: it already has an XDP program xtunnel did not attach; "+
+			"remove it first (ip link set dev %s xdp off): %w", ifname, ifname, err)
+	case mode == ModeNative:
+		return "", fmt.Errorf("attach %s: native XDP not supported by its driver; retry with --xdp-mode generic: %w", ifname, err)
+	case errors.Is(err, os.ErrPermission):
+		return "", fmt.Errorf("attach %s: permission denied; run as root: %w", ifname, err)
+	}
+	return "", fmt.Errorf("attach %s: XDP: %w", ifname, err)
+}
+
+// AttachTC attaches prog to ifindex's egress. TCX links are pinned at pin;
+// a clsact filter lives as long as the netdev, which xtunnel owns (only
+// overlay netdevs get TC programs), so it needs no pin. It returns the
+// mode it used.
+func AttachTC(prog *ebpf.Program, ifname string, ifindex int, mode, pin string) (string, error) {
+	if mode == ModeAuto || mode == "" || mode == ModeTCX {
+		l, err := link.AttachTCX(link.TCXOptions{Program: prog, Attach: ebpf.AttachTCXEgress, Interface: ifindex})
+		if err == nil {
+			if err := l.Pin(pin); err != nil {
+				l.Close()
+				return "", fmt.Errorf("attach tc %s: pin %s: %w", ifname, pin, err)
+			}
+			l.Close()
+			return ModeTCX, nil
+		}
+		if mode == ModeTCX {
+			return "", fmt.Errorf("attach tc %s: TCX (kernel 6.6+) failed; retry with --tc-mode clsact: %w", ifname, err)
+		}
+	}
+	if err := attachClsact(prog, ifindex); err != nil {
+		return "", fmt.Errorf("attach tc %s: clsact: %w", ifname, err)
+	}
+	return ModeClsact, nil
+}
+
+func attachClsact(prog *ebpf.Program, ifindex int) error {
+	nl, err := tc.Open(&tc.Config{})
+	if err != nil {
+		return fmt.Errorf("rtnetlink: %w", err)
+	}
+	defer nl.Close()
+	qdisc := tc.Object{
+		Msg: tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex),
+			Handle: core.BuildHandle(tc.HandleRoot, 0), Parent: tc.HandleIngress},
+		Attribute: tc.Attribute{Kind: "clsact"},
+	}
+	if err := nl.Qdisc().Add(&qdisc); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add clsact qdisc: %w", err)
+	}
+	fd := uint32(prog.FD())
+	name := "xt_tc_encap"
+	flags := uint32(tc.BpfActDirect)
+	filter := tc.Object{
+		Msg: tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex),
+			Parent: core.BuildHandle(tc.HandleRoot, tc.HandleMinEgress),
+			Info:   core.BuildHandle(1, uint32(htons(unix.ETH_P_ALL)))},
+		Attribute: tc.Attribute{Kind: "bpf", BPF: &tc.Bpf{FD: &fd, Name: &name, Flags: &flags}},
+	}
+	if err := nl.Filter().Add(&filter); err != nil {
+		return fmt.Errorf("add bpf filter: %w", err)
+	}
+	return nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// Unpin removes a pinned link, detaching it. A missing pin is not an error.
+func Unpin(pin string) error {
+	l, err := link.LoadPinnedLink(pin, nil)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		// Not a link (or unreadable): remove the file anyway.
+		if rerr := os.Remove(pin); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			return rerr
+		}
+		return nil
+	}
+	defer l.Close()
+	return l.Unpin()
+}
+
+// Pinned reports whether a link is pinned at pin.
+func Pinned(pin string) bool {
+	_, err := os.Stat(pin)
+	return err == nil
+}
