@@ -33,9 +33,10 @@ type Dataplane struct {
 
 // Port is an underlay netdev xtunnel is attached to.
 type Port struct {
-	Name    string `json:"name"`
-	Ifindex int    `json:"ifindex"`
-	XDPMode string `json:"xdp_mode"`
+	Name    string   `json:"name"`
+	Ifindex int      `json:"ifindex"`
+	XDPMode string   `json:"xdp_mode"`
+	Notes   []string `json:"notes,omitempty"` // for the user, from Attach
 }
 
 // Link is one configured tunnel.
@@ -171,7 +172,14 @@ func (d *Dataplane) Attach(ifname string) (Port, error) {
 		loader.Unpin(pin)
 		return Port{}, fmt.Errorf("attach %s: record port: %w", ifname, err)
 	}
-	return Port{Name: ifname, Ifindex: idx, XDPMode: mode}, nil
+	p := Port{Name: ifname, Ifindex: idx, XDPMode: mode}
+	if l.Type() == "veth" {
+		// A veth hands partial checksums to its peer as skb metadata, which
+		// an XDP redirect drops; a physical NIC completes them on the wire.
+		p.Notes = append(p.Notes, fmt.Sprintf("%s is a veth: turn off TX checksum offload on its peer "+
+			"(ethtool -K PEER tx off), or TCP decapsulated here arrives with bad checksums", ifname))
+	}
+	return p, nil
 }
 
 // Detach removes the XDP program from ifname and every tunnel whose

@@ -61,6 +61,9 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 	fail := func(err error) (Link, []string, error) {
 		return Link{}, nil, fmt.Errorf("link add %s: %w", s.Name, err)
 	}
+	if err := s.Validate(); err != nil {
+		return fail(err)
+	}
 	if _, err := netlink.LinkByName(s.Name); err == nil {
 		return fail(fmt.Errorf("a netdev named %s already exists; pick another name or delete it (xtunnel link del %s)", s.Name, s.Name))
 	}

@@ -1,0 +1,398 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/xtunnel/xtunnel/dataplane"
+	"github.com/xtunnel/xtunnel/tunnel"
+)
+
+// alias maps a command word as typed to the command it names.
+type alias struct{ word, cmd string }
+
+var topWords = []alias{
+	{"attach", "attach"},
+	{"detach", "detach"},
+	{"link", "link"},
+	{"stats", "stats"},
+	{"features", "features"},
+	{"help", "help"},
+}
+
+var linkWords = []alias{
+	{"add", "add"},
+	{"delete", "del"},
+	{"del", "del"},
+	{"show", "show"},
+	{"list", "show"},
+	{"lst", "show"},
+	{"ls", "show"},
+	{"help", "help"},
+}
+
+// resolve returns the command w names: an exact word, or a prefix of
+// exactly one command (aliases of one command count once), as ip allows
+// `ip l sh`. With no match it returns ""; with several, their names.
+func resolve(w string, table []alias) (string, []string) {
+	var cmds []string
+	for _, a := range table {
+		if a.word == w {
+			return a.cmd, nil
+		}
+		if w != "" && strings.HasPrefix(a.word, w) && !contains(cmds, a.cmd) {
+			cmds = append(cmds, a.cmd)
+		}
+	}
+	if len(cmds) == 1 {
+		return cmds[0], nil
+	}
+	return "", cmds
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// invocation is one command line, parsed and checked but not yet run.
+type invocation struct {
+	cmd   string // attach, detach, link add, link del, link show, stats, features, help
+	topic string // help: the command asked about, "" for all
+	name  string // attach, detach: underlay netdev; link del/show, stats: tunnel
+	spec  tunnel.Spec
+}
+
+// mutates reports whether the command changes state and so needs root.
+func (inv invocation) mutates() bool {
+	switch inv.cmd {
+	case "attach", "detach", "link add", "link del":
+		return true
+	}
+	return false
+}
+
+// parseCommand turns the command words (flags already removed) into an
+// invocation. Every error is a usage error that names the offending word.
+func parseCommand(words []string) (invocation, error) {
+	if len(words) == 0 {
+		return invocation{}, usageErrorf("missing command; try: xtunnel help")
+	}
+	cmd, amb := resolve(words[0], topWords)
+	rest := words[1:]
+	switch cmd {
+	case "":
+		return invocation{}, unknownWord(words[0], "", amb, "xtunnel help")
+	case "help":
+		topic, err := parseHelpTopic(rest)
+		return invocation{cmd: "help", topic: topic}, err
+	case "attach", "detach":
+		if isHelp(rest) {
+			return invocation{cmd: "help", topic: cmd}, nil
+		}
+		name, err := tunnel.ParseDevName(cmd, rest, true)
+		return invocation{cmd: cmd, name: name}, usage(err)
+	case "stats":
+		if isHelp(rest) {
+			return invocation{cmd: "help", topic: cmd}, nil
+		}
+		name, err := tunnel.ParseDevName(cmd, rest, false)
+		return invocation{cmd: cmd, name: name}, usage(err)
+	case "features":
+		if isHelp(rest) {
+			return invocation{cmd: "help", topic: cmd}, nil
+		}
+		if len(rest) > 0 {
+			return invocation{}, usageErrorf("unexpected word %q after features; it takes none", rest[0])
+		}
+		return invocation{cmd: cmd}, nil
+	}
+	// link: with no subcommand it lists, as `ip link` does.
+	if len(rest) == 0 {
+		return invocation{cmd: "link show"}, nil
+	}
+	sub, amb := resolve(rest[0], linkWords)
+	args := rest[1:]
+	switch sub {
+	case "":
+		return invocation{}, unknownWord(rest[0], "link", amb, "xtunnel link help")
+	case "help":
+		return invocation{cmd: "help", topic: "link"}, nil
+	}
+	if isHelp(args) {
+		return invocation{cmd: "help", topic: "link " + sub}, nil
+	}
+	inv := invocation{cmd: "link " + sub}
+	var err error
+	switch sub {
+	case "add":
+		inv.spec, err = tunnel.ParseLinkAdd(args)
+		inv.name = inv.spec.Name
+	case "del":
+		inv.name, err = tunnel.ParseLinkDel(args)
+	case "show":
+		inv.name, err = tunnel.ParseLinkShow(args)
+	}
+	if err != nil {
+		return invocation{}, usage(err)
+	}
+	return inv, nil
+}
+
+// isHelp reports whether args ask for help, as `ip link add help` does.
+func isHelp(args []string) bool { return len(args) == 1 && args[0] == "help" }
+
+// usage marks a grammar error as a usage error (exit status 2).
+func usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: 2, msg: err.Error()}
+}
+
+func unknownWord(w, after string, candidates []string, try string) error {
+	where := ""
+	if after != "" {
+		where = " after " + after
+	}
+	if len(candidates) > 1 {
+		return usageErrorf("ambiguous command %q%s: it could be %s; try: %s", w, where, strings.Join(candidates, " or "), try)
+	}
+	return usageErrorf("unknown command %q%s; try: %s", w, where, try)
+}
+
+// parseHelpTopic parses the words after `help`.
+func parseHelpTopic(words []string) (string, error) {
+	if len(words) == 0 {
+		return "", nil
+	}
+	cmd, amb := resolve(words[0], topWords)
+	switch {
+	case cmd == "":
+		return "", unknownWord(words[0], "help", amb, "xtunnel help")
+	case cmd == "help":
+		return "", nil
+	case cmd != "link" || len(words) == 1:
+		if len(words) > 1 {
+			return "", usageErrorf("unexpected word %q after help %s", words[1], cmd)
+		}
+		return cmd, nil
+	}
+	sub, amb := resolve(words[1], linkWords)
+	switch {
+	case sub == "":
+		return "", unknownWord(words[1], "help link", amb, "xtunnel link help")
+	case len(words) > 2:
+		return "", usageErrorf("unexpected word %q after help link %s", words[2], words[1])
+	case sub == "help":
+		return "link", nil
+	}
+	return "link " + sub, nil
+}
+
+// helpTopic is the topic of `xtunnel WORDS --help`: as much of the
+// command as can be recognized.
+func helpTopic(words []string) string {
+	if len(words) == 0 {
+		return ""
+	}
+	cmd, _ := resolve(words[0], topWords)
+	if cmd != "link" || len(words) == 1 {
+		if cmd == "help" {
+			return ""
+		}
+		return cmd
+	}
+	if sub, _ := resolve(words[1], linkWords); sub != "" && sub != "help" {
+		return "link " + sub
+	}
+	return "link"
+}
+
+// run parses args and runs the command they name.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f Flags
+	fset, words, err := parseFlags(&f, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case f.Version:
+		fmt.Fprintf(stdout, "xtunnel %s\n", version)
+		return nil
+	case f.Help:
+		return writeHelp(stdout, helpTopic(words), fset)
+	case len(words) == 0:
+		if err := writeHelp(stderr, "", fset); err != nil {
+			return err
+		}
+		return &exitError{code: 2}
+	}
+	inv, err := parseCommand(words)
+	if err != nil {
+		return err
+	}
+	if inv.cmd == "help" {
+		return writeHelp(stdout, inv.topic, fset)
+	}
+	return execute(ctx, inv, &f, stdout, stderr)
+}
+
+// plane is the part of *dataplane.Dataplane the commands use.
+type plane interface {
+	Close() error
+	Attach(ifname string) (dataplane.Port, error)
+	Detach(ifname string) error
+	Ports() ([]dataplane.Port, error)
+	AddLink(s tunnel.Spec) (dataplane.Link, []string, error)
+	DelLink(name string) error
+	Links() ([]dataplane.Link, error)
+	Stats() (dataplane.Stats, error)
+}
+
+// Seams for tests; the real program uses the dataplane and the real euid.
+var (
+	openDataplane = func(o dataplane.Options) (plane, error) {
+		d, err := dataplane.Open(o)
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	probeFeatures = dataplane.Features
+	geteuid       = os.Geteuid
+)
+
+// execute runs a parsed command against the dataplane.
+func execute(ctx context.Context, inv invocation, f *Flags, stdout, stderr io.Writer) (err error) {
+	if inv.cmd == "features" {
+		return writeFeatures(stdout, probeFeatures(), f.JSON)
+	}
+	if inv.mutates() && geteuid() != 0 {
+		return fmt.Errorf("%s needs root (CAP_NET_ADMIN, CAP_BPF); run it as root", inv.cmd)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dp, err := openDataplane(f.options())
+	if err != nil {
+		return rootHint(wrap("open "+f.BPFFS, err))
+	}
+	defer func() {
+		if cerr := dp.Close(); cerr != nil && err == nil {
+			err = wrap("close "+f.BPFFS, cerr)
+		}
+	}()
+	verbosef := func(format string, args ...any) {
+		if f.Verbose {
+			fmt.Fprintf(stderr, "xtunnel: "+format+"\n", args...)
+		}
+	}
+
+	switch inv.cmd {
+	case "attach":
+		port, err := dp.Attach(inv.name)
+		if err != nil {
+			return rootHint(wrap("attach "+inv.name, err))
+		}
+		for _, n := range port.Notes {
+			fmt.Fprintf(stderr, "xtunnel: note: %s\n", n)
+		}
+		if f.JSON {
+			return writeJSON(stdout, port)
+		}
+		fmt.Fprintf(stdout, "attached %s\n", formatPort(port))
+		return nil
+	case "detach":
+		if err := dp.Detach(inv.name); err != nil {
+			return rootHint(wrap("detach "+inv.name, err))
+		}
+		verbosef("detached %s", inv.name)
+		return nil
+	case "link add":
+		l, warnings, err := dp.AddLink(inv.spec)
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "xtunnel: note: %s\n", w)
+		}
+		if err != nil {
+			return rootHint(wrap("link add "+inv.spec.Name, err))
+		}
+		verbosef("added %s", formatLink(l))
+		if f.JSON {
+			return writeJSON(stdout, linkOut(l))
+		}
+		return nil
+	case "link del":
+		if err := dp.DelLink(inv.name); err != nil {
+			return rootHint(wrap("link del "+inv.name, err))
+		}
+		verbosef("deleted %s", inv.name)
+		return nil
+	case "link show":
+		links, err := dp.Links()
+		if err != nil {
+			return rootHint(wrap("link show", err))
+		}
+		var ports []dataplane.Port
+		if inv.name != "" {
+			if links = linksNamed(links, inv.name); len(links) == 0 {
+				return fmt.Errorf("no tunnel named %q; xtunnel link show lists them", inv.name)
+			}
+		} else if ports, err = dp.Ports(); err != nil {
+			return rootHint(wrap("link show", err))
+		}
+		if f.JSON {
+			return writeLinksJSON(stdout, links, ports, inv.name == "")
+		}
+		return writeLinks(stdout, links, ports, f.Verbose)
+	case "stats":
+		st, err := dp.Stats()
+		if err != nil {
+			return rootHint(wrap("stats", err))
+		}
+		if _, ok := st.Tunnels[inv.name]; inv.name != "" && !ok {
+			return fmt.Errorf("no tunnel named %q; xtunnel link show lists them", inv.name)
+		}
+		if f.JSON {
+			return writeStatsJSON(stdout, st, inv.name)
+		}
+		return writeStats(stdout, st, inv.name)
+	}
+	return fmt.Errorf("internal error: no handler for %q", inv.cmd)
+}
+
+func linksNamed(links []dataplane.Link, name string) []dataplane.Link {
+	var out []dataplane.Link
+	for _, l := range links {
+		if l.Name == name {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// wrap prefixes err with what was being done, unless its message already
+// starts that way (the dataplane's errors usually name their subject).
+func wrap(what string, err error) error {
+	if strings.HasPrefix(err.Error(), what) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// rootHint adds the likely fix to a permission error of a non-root user.
+func rootHint(err error) error {
+	if geteuid() != 0 && errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w; run it as root", err)
+	}
+	return err
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/xtunnel/xtunnel/dataplane"
+)
+
+// Flags are the global options; they may appear anywhere on the line.
+type Flags struct {
+	JSON    bool
+	BPFFS   string
+	XDPMode xdpMode
+	TCMode  tcMode
+	Verbose bool
+	Help    bool
+	Version bool
+}
+
+// SetFlags binds f to fs with the defaults.
+func (f *Flags) SetFlags(fs *pflag.FlagSet) {
+	f.XDPMode, f.TCMode = "auto", "auto"
+	fs.BoolVar(&f.JSON, "json", false, "print JSON instead of text")
+	fs.StringVar(&f.BPFFS, "bpffs", dataplane.DefaultBPFFS, "bpffs `DIR` that holds xtunnel's pinned state")
+	fs.Var(&f.XDPMode, "xdp-mode", "how attach loads XDP: auto, native or generic")
+	fs.Var(&f.TCMode, "tc-mode", "how TC programs attach: auto, tcx or clsact")
+	fs.BoolVarP(&f.Verbose, "verbose", "v", false, "say what was done; link show prints the link add words of each tunnel")
+	fs.BoolVarP(&f.Help, "help", "h", false, "print help")
+	fs.BoolVar(&f.Version, "version", false, "print the version")
+}
+
+// options is what dataplane.Open needs from the flags.
+func (f *Flags) options() dataplane.Options {
+	return dataplane.Options{BPFFS: f.BPFFS, XDPMode: string(f.XDPMode), TCMode: string(f.TCMode)}
+}
+
+// newFlagSet returns a flag set for f that reports errors to its caller
+// instead of printing them, and accepts flags between command words.
+func newFlagSet(f *Flags) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("xtunnel", pflag.ContinueOnError)
+	fs.SetInterspersed(true)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	f.SetFlags(fs)
+	return fs
+}
+
+// parseFlags splits args into flags (stored in f) and command words.
+func parseFlags(f *Flags, args []string) (*pflag.FlagSet, []string, error) {
+	fs := newFlagSet(f)
+	if err := fs.Parse(args); err != nil {
+		var inv *pflag.InvalidValueError
+		if errors.As(err, &inv) {
+			name, val, cause := inv.GetFlag().Name, inv.GetValue(), inv.Unwrap()
+			if strings.Contains(cause.Error(), strconv.Quote(val)) {
+				return nil, nil, usageErrorf("--%s: %v", name, cause)
+			}
+			return nil, nil, usageErrorf("--%s %q: %v", name, val, cause)
+		}
+		return nil, nil, usageErrorf("%v; try: xtunnel help", err)
+	}
+	return fs, fs.Args(), nil
+}
+
+// xdpMode is the --xdp-mode value: auto, native or generic.
+type xdpMode string
+
+func (m *xdpMode) String() string { return string(*m) }
+func (m *xdpMode) Type() string   { return "MODE" }
+func (m *xdpMode) Set(s string) error {
+	v, err := setChoice(s, "an XDP mode", "auto", "native", "generic")
+	if err == nil {
+		*m = xdpMode(v)
+	}
+	return err
+}
+
+// tcMode is the --tc-mode value: auto, tcx or clsact.
+type tcMode string
+
+func (m *tcMode) String() string { return string(*m) }
+func (m *tcMode) Type() string   { return "MODE" }
+func (m *tcMode) Set(s string) error {
+	v, err := setChoice(s, "a TC mode", "auto", "tcx", "clsact")
+	if err == nil {
+		*m = tcMode(v)
+	}
+	return err
+}
+
+// setChoice returns s if it is one of choices, or an error that lists them.
+func setChoice(s, what string, choices ...string) (string, error) {
+	for _, c := range choices {
+		if s == c {
+			return s, nil
+		}
+	}
+	list := strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
+	return "", fmt.Errorf("%q is not %s; want %s", s, what, list)
+}

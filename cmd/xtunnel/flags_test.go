@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/xtunnel/xtunnel/dataplane"
+)
+
+func TestXDPMode(t *testing.T) {
+	for _, s := range []string{"auto", "native", "generic"} {
+		var m xdpMode
+		if err := m.Set(s); err != nil || m.String() != s {
+			t.Errorf("xdpMode.Set(%q) = %v, value %q", s, err, m)
+		}
+	}
+	for _, s := range []string{"", "drv", "skb", "Native", "native ", "tcx"} {
+		m := xdpMode("auto")
+		err := m.Set(s)
+		if err == nil {
+			t.Errorf("xdpMode.Set(%q) accepted it", s)
+			continue
+		}
+		for _, want := range []string{`"` + s + `"`, "XDP mode", "auto, native or generic"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("xdpMode.Set(%q) = %q, want it to contain %q", s, err, want)
+			}
+		}
+		if m != "auto" {
+			t.Errorf("xdpMode.Set(%q) changed the value to %q", s, m)
+		}
+	}
+}
+
+func TestTCMode(t *testing.T) {
+	for _, s := range []string{"auto", "tcx", "clsact"} {
+		var m tcMode
+		if err := m.Set(s); err != nil || m.String() != s {
+			t.Errorf("tcMode.Set(%q) = %v, value %q", s, err, m)
+		}
+	}
+	for _, s := range []string{"", "ingress", "TCX", "native"} {
+		m := tcMode("auto")
+		err := m.Set(s)
+		if err == nil {
+			t.Errorf("tcMode.Set(%q) accepted it", s)
+			continue
+		}
+		for _, want := range []string{`"` + s + `"`, "TC mode", "auto, tcx or clsact"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("tcMode.Set(%q) = %q, want it to contain %q", s, err, want)
+			}
+		}
+		if m != "auto" {
+			t.Errorf("tcMode.Set(%q) changed the value to %q", s, m)
+		}
+	}
+}
+
+// The mode types are pflag.Values.
+var (
+	_ pflag.Value = (*xdpMode)(nil)
+	_ pflag.Value = (*tcMode)(nil)
+)
+
+func TestParseFlags(t *testing.T) {
+	defaults := Flags{BPFFS: dataplane.DefaultBPFFS, XDPMode: "auto", TCMode: "auto"}
+	with := func(edit func(*Flags)) Flags {
+		f := defaults
+		edit(&f)
+		return f
+	}
+	tests := []struct {
+		args  string
+		flags Flags
+		words string
+	}{
+		{"link show", defaults, "link show"},
+		{"--bpffs /sys/fs/bpf/t --json link show", with(func(f *Flags) { f.BPFFS, f.JSON = "/sys/fs/bpf/t", true }), "link show"},
+		{"link show --json", with(func(f *Flags) { f.JSON = true }), "link show"},
+		{"link --json show gre1", with(func(f *Flags) { f.JSON = true }), "link show gre1"},
+		{"--bpffs=/x stats", with(func(f *Flags) { f.BPFFS = "/x" }), "stats"},
+		{"--xdp-mode generic attach eth0", with(func(f *Flags) { f.XDPMode = "generic" }), "attach eth0"},
+		{"attach eth0 --xdp-mode=native --tc-mode clsact", with(func(f *Flags) { f.XDPMode, f.TCMode = "native", "clsact" }), "attach eth0"},
+		{"link add gre1 -v type gre local 192.0.2.1 remote 192.0.2.2 key 1", with(func(f *Flags) { f.Verbose = true }),
+			"link add gre1 type gre local 192.0.2.1 remote 192.0.2.2 key 1"},
+		{"--verbose stats", with(func(f *Flags) { f.Verbose = true }), "stats"},
+		{"-vh", with(func(f *Flags) { f.Verbose, f.Help = true, true }), ""},
+		{"--help link", with(func(f *Flags) { f.Help = true }), "link"},
+		{"--version", with(func(f *Flags) { f.Version = true }), ""},
+		{"link show -- --json", defaults, "link show --json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			var f Flags
+			_, words, err := parseFlags(&f, strings.Fields(tt.args))
+			if err != nil {
+				t.Fatalf("parseFlags: %v", err)
+			}
+			if f != tt.flags {
+				t.Errorf("flags\n got %+v\nwant %+v", f, tt.flags)
+			}
+			if want := strings.Fields(tt.words); !reflect.DeepEqual(words, want) && len(words)+len(want) > 0 {
+				t.Errorf("words = %q, want %q", words, want)
+			}
+			if f.options() != (dataplane.Options{BPFFS: tt.flags.BPFFS, XDPMode: string(tt.flags.XDPMode), TCMode: string(tt.flags.TCMode)}) {
+				t.Errorf("options() = %+v", f.options())
+			}
+		})
+	}
+}
+
+func TestParseFlagsErrors(t *testing.T) {
+	tests := []struct {
+		args string
+		want []string
+	}{
+		{"--xdp-mode drv attach eth0", []string{"--xdp-mode", `"drv"`, "auto, native or generic"}},
+		{"attach eth0 --tc-mode=ingress", []string{"--tc-mode", `"ingress"`, "auto, tcx or clsact"}},
+		{"--jsn link show", []string{"--jsn", "xtunnel help"}},
+		{"link show -j", []string{"'j'", "xtunnel help"}},
+		{"link show --bpffs", []string{"--bpffs", "needs an argument"}},
+		{"--json=maybe link show", []string{"--json", "maybe"}},
+	}
+	for _, tt := range tests {
+		var f Flags
+		_, _, err := parseFlags(&f, strings.Fields(tt.args))
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != 2 {
+			t.Errorf("parseFlags(%q) = %v, want a usage error", tt.args, err)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("parseFlags(%q) = %q, want it to contain %q", tt.args, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("parseFlags(%q): error is not one line: %q", tt.args, err)
+		}
+	}
+}

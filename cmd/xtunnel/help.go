@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/xtunnel/xtunnel/tunnel"
+)
+
+const usageText = `Usage: xtunnel [OPTIONS] COMMAND [ARGS]
+
+Commands (a unique prefix is enough, as with ip: xtunnel l sh):
+  attach IFNAME        load the XDP and TC programs on an underlay netdev
+  detach IFNAME        unload them, with the tunnels that use IFNAME
+  link add ...         create a tunnel; see: xtunnel link help
+  link del NAME        delete a tunnel (also: delete)
+  link show [NAME]     list tunnels and attached netdevs (also: list, ls)
+  stats [NAME]         packet counters per tunnel, and why packets were
+                       dropped or passed to the kernel
+  features             what the running kernel offers xtunnel
+  help [COMMAND]       this text, or help on one command
+
+attach, detach, link add and link del need root.
+`
+
+const linkUsageText = `Usage: xtunnel link add [name] NAME type gre|ipip local ADDR remote ADDR [OPTIONS]
+       xtunnel link del NAME
+       xtunnel link show [NAME]
+
+`
+
+var topicText = map[string]string{
+	"attach": `Usage: xtunnel attach IFNAME
+
+Loads XDP on the underlay netdev IFNAME (--xdp-mode) and TC on its egress
+(--tc-mode); attaching twice does nothing.
+`,
+	"detach": `Usage: xtunnel detach IFNAME
+
+Removes what attach and link add created for IFNAME.
+`,
+	"link del": `Usage: xtunnel link del NAME
+
+Removes the tunnel NAME and its netdev.
+`,
+	"link show": `Usage: xtunnel link show [NAME]
+
+Prints one line per tunnel (or only NAME) and the attached netdevs;
+-v adds the link add command that recreates each tunnel.
+`,
+	"stats": `Usage: xtunnel stats [NAME]
+
+Prints packet and byte counters per tunnel (or only NAME), then the
+non-zero counters of why packets were dropped or passed to the kernel.
+`,
+	"features": `Usage: xtunnel features
+
+Probes the running kernel for what xtunnel needs and prints each item.
+`,
+}
+
+// writeHelp prints the help for topic ("" for everything).
+func writeHelp(w io.Writer, topic string, fs *pflag.FlagSet) error {
+	var err error
+	switch topic {
+	case "":
+		_, err = fmt.Fprintf(w, "%s\nOptions (anywhere on the line):\n%s", usageText, fs.FlagUsages())
+	case "link", "link add":
+		_, err = fmt.Fprintf(w, "%s%s\n", linkUsageText, tunnel.LinkAddUsage)
+	default:
+		text, ok := topicText[topic]
+		if !ok {
+			text = usageText
+		}
+		_, err = io.WriteString(w, text)
+	}
+	return err
+}
