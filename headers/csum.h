@@ -26,9 +26,9 @@ static __always_inline __u16 ipv4_csum(struct iphdr *iph)
 }
 
 /* RFC 1624 incremental update for one 16-bit word changing old -> new. */
-static __always_inline __sum16 csum_replace2(__sum16 check, __be16 old, __be16 new)
+static __always_inline __sum16 csum_replace2(__sum16 check, __be16 old, __be16 nv)
 {
-	__u32 sum = (__u16)~check + (__u16)~old + (__u16)new;
+	__u32 sum = (__u16)~check + (__u16)~old + (__u16)nv;
 
 	return csum_fold(sum);
 }

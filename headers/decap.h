@@ -19,8 +19,8 @@
 /* What classify() found: the tunnel, and where the inner packet starts. */
 struct decap_ctx {
 	struct xt_tunnel *t;
-	__u32 inner_off;  /* offset of the inner L3 header in the frame */
-	__u32 inner_len;  /* its length per the outer header */
+	__u32 inner_off; /* offset of the inner L3 header in the frame */
+	__u32 inner_len; /* its length per the outer header */
 	__be16 inner_proto;
 	__u8 outer_ecn;
 };
@@ -85,8 +85,7 @@ static __always_inline __u32 classify_ipv4(struct cursor *c, void *data, struct 
 	if (iph->frag_off & bpf_htons(0x3fff))
 		return XT_R_PASS_FRAGMENT;
 	d->inner_len = bpf_ntohs(iph->tot_len);
-	if (d->inner_len < sizeof(*iph) ||
-	    (void *)iph + d->inner_len > c->end)
+	if (d->inner_len < sizeof(*iph) || (void *)iph + d->inner_len > c->end)
 		return XT_R_PASS_TRUNCATED;
 	d->outer_ecn = iph->tos & ECN_MASK;
 

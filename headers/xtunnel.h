@@ -29,30 +29,30 @@ enum xt_tunnel_flag {
  * XT_R_DROP_* are dropped. Names reach users via BTF: keep them stable.
  */
 enum xt_reason {
-	XT_R_PASS_NOT_IP = 0,      /* rx: not IPv4/IPv6 */
-	XT_R_PASS_NOT_TUNNEL,      /* rx: IP, but no tunnel protocol */
-	XT_R_PASS_TRUNCATED,       /* rx: outer headers shorter than they say */
-	XT_R_PASS_BAD_IHL,         /* rx: IPv4 IHL < 5 */
-	XT_R_PASS_IP_OPTIONS,      /* rx: outer IPv4 options */
-	XT_R_PASS_FRAGMENT,        /* rx: outer IPv4 fragment */
-	XT_R_PASS_NO_TUNNEL,       /* rx: no tunnel for (local, remote, key) */
-	XT_R_PASS_GRE_VERSION,     /* rx: GRE version != 0 */
-	XT_R_PASS_GRE_ROUTING,     /* rx: GRE routing bit */
-	XT_R_PASS_GRE_CSUM,        /* rx: GRE checksum present */
-	XT_R_PASS_GRE_SEQ,         /* rx: GRE sequence number present */
-	XT_R_DROP_INNER_TRUNC,     /* rx: inner packet truncated or malformed */
-	XT_R_DROP_INNER_PROTO,     /* rx: inner protocol not carried here */
-	XT_R_DROP_ECN,             /* rx: outer CE on a not-ECT inner packet */
-	XT_R_DROP_ADJUST,          /* rx: bpf_xdp_adjust_head failed */
-	XT_R_DECAP,                /* rx: decapsulated and redirected */
-	XT_R_TX_NO_TUNNEL,         /* tx: program on a device with no tunnel */
-	XT_R_TX_NOT_IP,            /* tx: frame is not IPv4/IPv6 */
-	XT_R_TX_INNER_FAMILY,      /* tx: family not carried by this type */
-	XT_R_TX_TRUNCATED,         /* tx: inner header truncated */
-	XT_R_TX_TOO_BIG,           /* tx: larger than the underlay MTU */
-	XT_R_TX_ADJUST,            /* tx: bpf_skb_adjust_room/store failed */
-	XT_R_TX_REDIRECT,          /* tx: bpf_redirect_neigh failed */
-	XT_R_ENCAP,                /* tx: encapsulated and redirected */
+	XT_R_PASS_NOT_IP = 0,  /* rx: not IPv4/IPv6 */
+	XT_R_PASS_NOT_TUNNEL,  /* rx: IP, but no tunnel protocol */
+	XT_R_PASS_TRUNCATED,   /* rx: outer headers shorter than they say */
+	XT_R_PASS_BAD_IHL,     /* rx: IPv4 IHL < 5 */
+	XT_R_PASS_IP_OPTIONS,  /* rx: outer IPv4 options */
+	XT_R_PASS_FRAGMENT,    /* rx: outer IPv4 fragment */
+	XT_R_PASS_NO_TUNNEL,   /* rx: no tunnel for (local, remote, key) */
+	XT_R_PASS_GRE_VERSION, /* rx: GRE version != 0 */
+	XT_R_PASS_GRE_ROUTING, /* rx: GRE routing bit */
+	XT_R_PASS_GRE_CSUM,    /* rx: GRE checksum present */
+	XT_R_PASS_GRE_SEQ,     /* rx: GRE sequence number present */
+	XT_R_DROP_INNER_TRUNC, /* rx: inner packet truncated or malformed */
+	XT_R_DROP_INNER_PROTO, /* rx: inner protocol not carried here */
+	XT_R_DROP_ECN,         /* rx: outer CE on a not-ECT inner packet */
+	XT_R_DROP_ADJUST,      /* rx: bpf_xdp_adjust_head failed */
+	XT_R_DECAP,            /* rx: decapsulated and redirected */
+	XT_R_TX_NO_TUNNEL,     /* tx: program on a device with no tunnel */
+	XT_R_TX_NOT_IP,        /* tx: frame is not IPv4/IPv6 */
+	XT_R_TX_INNER_FAMILY,  /* tx: family not carried by this type */
+	XT_R_TX_TRUNCATED,     /* tx: inner header truncated */
+	XT_R_TX_TOO_BIG,       /* tx: larger than the underlay MTU */
+	XT_R_TX_ADJUST,        /* tx: bpf_skb_adjust_room/store failed */
+	XT_R_TX_REDIRECT,      /* tx: bpf_redirect_neigh failed */
+	XT_R_ENCAP,            /* tx: encapsulated and redirected */
 	XT_R_MAX,
 };
 
@@ -62,21 +62,21 @@ enum xt_reason {
 struct xt_tunnel {
 	__u8 local[16];
 	__u8 remote[16];
-	__be32 ikey;         /* as on the wire */
-	__be32 okey;         /* as on the wire */
-	__u32 id;            /* index into xt_tstats */
-	__u32 ifindex;       /* overlay netdev users see (gre1) */
-	__u32 peer_ifindex;  /* its veth peer: devmap target for decap */
-	__u32 link_ifindex;  /* underlay netdev */
-	__u16 flags;         /* enum xt_tunnel_flag */
-	__u8 type;           /* enum xt_type */
-	__u8 ttl;            /* 0: inherit from the inner packet */
-	__u8 tos;            /* unless XT_F_TOS_INHERIT */
+	__be32 ikey;        /* as on the wire */
+	__be32 okey;        /* as on the wire */
+	__u32 id;           /* index into xt_tstats */
+	__u32 ifindex;      /* overlay netdev users see (gre1) */
+	__u32 peer_ifindex; /* its veth peer: devmap target for decap */
+	__u32 link_ifindex; /* underlay netdev */
+	__u16 flags;        /* enum xt_tunnel_flag */
+	__u8 type;          /* enum xt_type */
+	__u8 ttl;           /* 0: inherit from the inner packet */
+	__u8 tos;           /* unless XT_F_TOS_INHERIT */
 	__u8 pad0;
-	__u16 mtu;           /* overlay MTU (informational) */
-	__u8 mac[6];         /* overlay MAC: destination of decapsulated frames */
-	__u8 peer_mac[6];    /* source MAC of decapsulated frames */
-	char name[16];       /* overlay name at creation */
+	__u16 mtu;        /* overlay MTU (informational) */
+	__u8 mac[6];      /* overlay MAC: destination of decapsulated frames */
+	__u8 peer_mac[6]; /* source MAC of decapsulated frames */
+	char name[16];    /* overlay name at creation */
 };
 
 /* Key of xt_decap: what a received outer packet is matched on. */
