@@ -65,7 +65,7 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 		return fail(err)
 	}
 	if _, err := netlink.LinkByName(s.Name); err == nil {
-		return fail(fmt.Errorf("a netdev named %s already exists; pick another name or delete it (xtunnel link del %s)", s.Name, s.Name))
+		return fail(fmt.Errorf("a netdev named %s already exists; pick another name", s.Name))
 	}
 	under, err := underlayOf(s)
 	if err != nil {

@@ -52,12 +52,8 @@ func wire(v uint32) uint32 {
 
 func unwire(v uint32) uint32 { return wire(v) }
 
-func addr16(a netip.Addr) [16]uint8 {
-	if a.Is4() {
-		return netip.AddrFrom16(a.As16()).As16() // As16 maps IPv4 to ::ffff:a.b.c.d
-	}
-	return a.As16()
-}
+// addr16 is the 16-byte form the maps hold: IPv4 as ::ffff:a.b.c.d.
+func addr16(a netip.Addr) [16]uint8 { return a.As16() }
 
 func addrFrom16(b [16]uint8) netip.Addr { return netip.AddrFrom16(b).Unmap() }
 
@@ -212,18 +208,23 @@ func (tb *Tables) DeleteTunnel(t Tunnel) error {
 	return errors.Join(errs...)
 }
 
-// Tunnels lists every tunnel in the encap table.
-func (tb *Tables) Tunnels() ([]Tunnel, error) {
+// values converts every value of a map keyed by uint32.
+func values[V, T any](m *ebpf.Map, conv func(V) T) ([]T, error) {
 	var (
 		k   uint32
-		v   loader.TunnelT
-		out []Tunnel
+		v   V
+		out []T
 	)
-	it := tb.m.Encap.Iterate()
+	it := m.Iterate()
 	for it.Next(&k, &v) {
-		out = append(out, fromValue(v))
+		out = append(out, conv(v))
 	}
 	return out, it.Err()
+}
+
+// Tunnels lists every tunnel in the encap table.
+func (tb *Tables) Tunnels() ([]Tunnel, error) {
+	return values(tb.m.Encap, fromValue)
 }
 
 // Counters sums tunnel id's per-CPU counters.
@@ -291,14 +292,7 @@ func (tb *Tables) DeletePort(ifindex int) error {
 
 // Ports lists attached underlays.
 func (tb *Tables) Ports() ([]Port, error) {
-	var (
-		k   uint32
-		v   loader.PortT
-		out []Port
-	)
-	it := tb.m.Ports.Iterate()
-	for it.Next(&k, &v) {
-		out = append(out, Port{Ifindex: int(v.Ifindex), Generic: v.XdpMode == 2})
-	}
-	return out, it.Err()
+	return values(tb.m.Ports, func(v loader.PortT) Port {
+		return Port{Ifindex: int(v.Ifindex), Generic: v.XdpMode == 2}
+	})
 }

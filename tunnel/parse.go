@@ -610,24 +610,11 @@ func (s Spec) Args() []string {
 	if s.Remote.IsValid() {
 		a = append(a, "remote", s.Remote.String())
 	}
-	if s.IKey.Set && s.OKey.Set && s.IKey.Value == s.OKey.Value {
-		a = append(a, "key", strconv.FormatUint(uint64(s.IKey.Value), 10))
-	} else {
-		if s.IKey.Set {
-			a = append(a, "ikey", strconv.FormatUint(uint64(s.IKey.Value), 10))
-		}
-		if s.OKey.Set {
-			a = append(a, "okey", strconv.FormatUint(uint64(s.OKey.Value), 10))
-		}
-	}
+	a = append(a, s.KeyWords()...)
 	if s.TTL != 0 {
 		a = append(a, "ttl", strconv.Itoa(int(s.TTL)))
 	}
-	if s.TOSInherit {
-		a = append(a, "tos", "inherit")
-	} else if s.TOS != 0 {
-		a = append(a, "tos", fmt.Sprintf("0x%02x", s.TOS))
-	}
+	a = append(a, s.TOSWords()...)
 	if s.Dev != "" {
 		a = append(a, "dev", s.Dev)
 	}
@@ -635,6 +622,32 @@ func (s Spec) Args() []string {
 		a = append(a, "nopmtudisc")
 	}
 	return a
+}
+
+// KeyWords renders the keys: "key K" when both directions share one.
+func (s Spec) KeyWords() []string {
+	if s.IKey.Set && s.OKey.Set && s.IKey.Value == s.OKey.Value {
+		return []string{"key", strconv.FormatUint(uint64(s.IKey.Value), 10)}
+	}
+	var a []string
+	if s.IKey.Set {
+		a = append(a, "ikey", strconv.FormatUint(uint64(s.IKey.Value), 10))
+	}
+	if s.OKey.Set {
+		a = append(a, "okey", strconv.FormatUint(uint64(s.OKey.Value), 10))
+	}
+	return a
+}
+
+// TOSWords renders the TOS setting (hex, as iproute2); none for TOS 0.
+func (s Spec) TOSWords() []string {
+	if s.TOSInherit {
+		return []string{"tos", "inherit"}
+	}
+	if s.TOS != 0 {
+		return []string{"tos", fmt.Sprintf("0x%02x", s.TOS)}
+	}
+	return nil
 }
 
 // ParseLinkDel parses the words after `link del`: NAME, name NAME or

@@ -31,21 +31,8 @@ func formatLink(l dataplane.Link) string {
 	} else {
 		b = append(b, "ttl", strconv.Itoa(int(s.TTL)))
 	}
-	if s.TOSInherit {
-		b = append(b, "tos", "inherit")
-	} else if s.TOS != 0 {
-		b = append(b, "tos", fmt.Sprintf("0x%02x", s.TOS))
-	}
-	if s.IKey.Set && s.OKey.Set && s.IKey.Value == s.OKey.Value {
-		b = append(b, "key", strconv.FormatUint(uint64(s.IKey.Value), 10))
-	} else {
-		if s.IKey.Set {
-			b = append(b, "ikey", strconv.FormatUint(uint64(s.IKey.Value), 10))
-		}
-		if s.OKey.Set {
-			b = append(b, "okey", strconv.FormatUint(uint64(s.OKey.Value), 10))
-		}
-	}
+	b = append(b, s.TOSWords()...)
+	b = append(b, s.KeyWords()...)
 	if s.NoPMTUDisc {
 		b = append(b, "nopmtudisc")
 	}
