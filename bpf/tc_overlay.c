@@ -27,18 +27,17 @@ int xt_tc_encap(struct __sk_buff *skb)
 	reason = parse_inner(skb, &in);
 	if (reason != XT_R_ENCAP)
 		goto drop;
-	if (t->type == XT_TYPE_IPIP && in.proto != bpf_htons(ETH_P_IP)) {
+	if (!(t->flags & in.family)) {
 		reason = XT_R_TX_INNER_FAMILY;
 		goto drop;
 	}
-	if (bpf_check_mtu(skb, t->link_ifindex, &mtu, outer_len_v4(t), 0)) {
+	if (bpf_check_mtu(skb, t->link_ifindex, &mtu, outer_len(t), 0)) {
 		reason = XT_R_TX_TOO_BIG;
 		goto drop;
 	}
-	if (encap_v4(skb, t, &in)) {
-		reason = XT_R_TX_ADJUST;
+	reason = encap(skb, t, &in);
+	if (reason != XT_R_ENCAP)
 		goto drop;
-	}
 	if (bpf_redirect_neigh(t->link_ifindex, NULL, 0, 0) != TC_ACT_REDIRECT) {
 		reason = XT_R_TX_REDIRECT;
 		goto drop;

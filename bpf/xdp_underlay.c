@@ -22,14 +22,7 @@ int xt_xdp_underlay(struct xdp_md *ctx)
 	int act;
 
 	proto = parse_eth(&c);
-	if (proto == bpf_htons(ETH_P_IP))
-		reason = classify_ipv4(&c, data, &d);
-	else if (proto == 0)
-		reason = XT_R_PASS_TRUNCATED;
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		reason = XT_R_PASS_NOT_TUNNEL;
-	else
-		reason = XT_R_PASS_NOT_IP;
+	reason = classify(&c, data, proto, &d);
 	if (reason != XT_R_DECAP) {
 		xt_count(reason);
 		return XDP_PASS;

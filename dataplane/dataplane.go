@@ -262,8 +262,9 @@ func (d *Dataplane) Links() ([]Link, error) {
 	out := make([]Link, 0, len(tuns))
 	for _, t := range tuns {
 		lk := Link{Tunnel: t}
-		if l, err := netlink.LinkByIndex(t.Ifindex); err == nil && l.Attrs().Name == t.Name {
+		if l := overlayOf(t); l != nil {
 			lk.Present = true
+			lk.Name = l.Attrs().Name // renamed with ip link set name
 		}
 		if l, err := netlink.LinkByIndex(t.LinkIfindex); err == nil {
 			lk.Link = l.Attrs().Name

@@ -16,7 +16,8 @@ import (
 )
 
 // kernelModules are the kernel drivers behind each type's slow path.
-var kernelModules = map[tunnel.Type]string{tunnel.GRE: "ip_gre", tunnel.IPIP: "ipip"}
+var kernelModules = map[tunnel.Type]string{tunnel.GRE: "ip_gre", tunnel.IPIP: "ipip",
+	tunnel.SIT: "sit", tunnel.IP6TNL: "ip6_tunnel", tunnel.IP6GRE: "ip6_gre"}
 
 // kernelDriver reports whether the running kernel has module mod, built in
 // or loadable.
@@ -44,7 +45,7 @@ func slowPathNote(t tunnel.Type) string {
 		return ""
 	}
 	return fmt.Sprintf("this kernel has no %s driver (%s): packets the fast path declines "+
-		"(fragments, IP options, GRE checksum or sequence numbers) go to the stack undecapsulated", t, mod)
+		"(fragments, IP options or IPv6 extension headers, GRE checksum or sequence numbers) go to the stack undecapsulated", t, mod)
 }
 
 func probe(name string, err error, okDetail string) Feature {
@@ -72,7 +73,7 @@ func Features() []Feature {
 		probe("check_mtu", features.HaveProgramHelper(ebpf.SchedCLS, asm.FnCheckMtu), "bpf_check_mtu (5.12+)"),
 		probe("devmap_hash", features.HaveMapType(ebpf.DevMapHash), "XDP redirect map"),
 	)
-	for _, t := range []tunnel.Type{tunnel.GRE, tunnel.IPIP} {
+	for _, t := range []tunnel.Type{tunnel.GRE, tunnel.IPIP, tunnel.SIT, tunnel.IP6TNL, tunnel.IP6GRE} {
 		f := Feature{Name: "slowpath-" + t.String(), OK: kernelDriver(kernelModules[t])}
 		f.Detail = "kernel " + kernelModules[t] + " driver present"
 		if !f.OK {

@@ -26,10 +26,30 @@ func (u *undo) run() {
 	}
 }
 
-// underlayOf returns the underlay netdev of s: dev, or the route to remote.
+// notYet names the options the fast path does not implement yet, so that
+// `link add` refuses them instead of silently ignoring them.
+func notYet(s tunnel.Spec) error {
+	for _, o := range []struct {
+		on   bool
+		word string
+	}{
+		{s.ICsum || s.OCsum, "csum"}, {s.ISeq || s.OSeq, "seq"}, {s.Encap.Type != tunnel.EncapNone, "encap fou|gue"},
+	} {
+		if o.on {
+			return fmt.Errorf("%s on %s is not in xtunnel's fast path yet; create the tunnel without it", o.word, s.Type)
+		}
+	}
+	return nil
+}
+
+// underlayOf returns the underlay netdev of s: dev, or the route to remote
+// (to local, for a sit whose remote comes from each packet).
 func underlayOf(s tunnel.Spec) (netlink.Link, error) {
 	if s.Dev != "" {
 		return linkByName(s.Dev)
+	}
+	if !s.Remote.IsValid() {
+		return nil, fmt.Errorf("a %s tunnel with remote any needs its underlay named: dev IFNAME", s.Type)
 	}
 	routes, err := netlink.RouteGet(s.Remote.AsSlice())
 	if err != nil || len(routes) == 0 {
@@ -62,6 +82,9 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 		return Link{}, nil, fmt.Errorf("link add %s: %w", s.Name, err)
 	}
 	if err := s.Validate(); err != nil {
+		return fail(err)
+	}
+	if err := notYet(s); err != nil {
 		return fail(err)
 	}
 	if _, err := netlink.LinkByName(s.Name); err == nil {
@@ -104,8 +127,11 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 	if t.OverlayMTU == 0 {
 		t.OverlayMTU = under.Attrs().MTU - s.Overhead()
 	}
-	if t.OverlayMTU < 68 {
-		return fail(fmt.Errorf("mtu %d is below the IPv4 minimum of 68", t.OverlayMTU))
+	if minMTU := 68; t.OverlayMTU < minMTU || (s.Inners()&tunnel.InnerIPv6 != 0 && t.OverlayMTU < 1280) {
+		if s.Inners()&tunnel.InnerIPv6 != 0 {
+			minMTU = 1280
+		}
+		return fail(fmt.Errorf("mtu %d is below the minimum of %d for what %s carries; raise the underlay MTU or pass mtu", t.OverlayMTU, minMTU, s.Type))
 	}
 
 	var u undo
@@ -190,7 +216,7 @@ func (d *Dataplane) DelLink(name string) error {
 			return err
 		}
 		for _, t := range tuns {
-			if t.Name == name {
+			if l := overlayOf(t); t.Name == name || (l != nil && l.Attrs().Name == name) {
 				if err := d.delTunnel(tb, t); err != nil {
 					return fmt.Errorf("link del %s: %w", name, err)
 				}
@@ -210,10 +236,27 @@ func (d *Dataplane) delTunnel(tb *maps.Tables, t maps.Tunnel) error {
 		loader.Unpin(d.pin("xdpo", t.Ifindex)),
 		loader.Unpin(d.pin("tc", t.Ifindex)),
 	}
-	if l, err := netlink.LinkByIndex(t.Ifindex); err == nil && l.Attrs().Name == t.Name {
+	if l := overlayOf(t); l != nil {
 		if err := netlink.LinkDel(l); err != nil {
-			errs = append(errs, fmt.Errorf("delete netdev %s: %w", t.Name, err))
+			errs = append(errs, fmt.Errorf("delete netdev %s: %w", l.Attrs().Name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// overlayOf returns t's overlay netdev if it still exists: the veth at
+// t.Ifindex whose peer is t.PeerIfindex, whatever it is called now.
+func overlayOf(t maps.Tunnel) netlink.Link {
+	l, err := netlink.LinkByIndex(t.Ifindex)
+	if err != nil {
+		return nil
+	}
+	v, ok := l.(*netlink.Veth)
+	if !ok {
+		return nil
+	}
+	if peer, err := netlink.VethPeerIndex(v); err != nil || peer != t.PeerIfindex {
+		return nil
+	}
+	return l
 }

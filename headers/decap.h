@@ -13,8 +13,14 @@
 #include "maps.h"
 #include "parsing.h"
 #include "gre.h"
+#include "ipv6.h"
 #include "csum.h"
 #include "ecn.h"
+
+#ifndef IPPROTO_MPLS
+#define IPPROTO_MPLS 137
+#endif
+#define ETH_P_MPLS_UNICAST 0x8847
 
 /* What classify() found: the tunnel, and where the inner packet starts. */
 struct decap_ctx {
@@ -66,20 +72,25 @@ static __always_inline __u32 parse_gre(struct cursor *c, struct xt_decap_key *dk
 	return XT_R_DECAP;
 }
 
-/* Finds the tunnel an IPv4 outer packet belongs to. */
-static __always_inline __u32 classify_ipv4(struct cursor *c, void *data, struct decap_ctx *d)
+/* Parses an outer IPv4 header into dk; *l3 points at it. */
+static __always_inline __u32 outer_ipv4(struct cursor *c, struct decap_ctx *d,
+					struct xt_decap_key *dk, void **l3)
 {
-	struct xt_decap_key dk = {};
 	struct iphdr *iph = cursor_pull(c, sizeof(*iph));
-	__u16 gre_flags = 0;
-	__u32 hdr_len, reason;
 
 	if (!iph)
 		return XT_R_PASS_TRUNCATED;
 	if (iph->version != 4 || iph->ihl < 5)
 		return XT_R_PASS_BAD_IHL;
-	if (iph->protocol != IPPROTO_GRE && iph->protocol != IPPROTO_IPIP)
+	switch (iph->protocol) {
+	case IPPROTO_GRE:
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+	case IPPROTO_MPLS:
+		break;
+	default:
 		return XT_R_PASS_NOT_TUNNEL;
+	}
 	if (iph->ihl != 5)
 		return XT_R_PASS_IP_OPTIONS;
 	if (iph->frag_off & bpf_htons(0x3fff))
@@ -88,19 +99,107 @@ static __always_inline __u32 classify_ipv4(struct cursor *c, void *data, struct 
 	if (d->inner_len < sizeof(*iph) || (void *)iph + d->inner_len > c->end)
 		return XT_R_PASS_TRUNCATED;
 	d->outer_ecn = iph->tos & ECN_MASK;
+	v4_mapped(dk->local, iph->daddr);
+	v4_mapped(dk->remote, iph->saddr);
+	dk->proto = iph->protocol;
+	*l3 = iph;
+	return XT_R_DECAP;
+}
 
-	v4_mapped(dk.local, iph->daddr);
-	v4_mapped(dk.remote, iph->saddr);
-	dk.proto = iph->protocol;
-	if (iph->protocol == IPPROTO_GRE) {
+/* Parses an outer IPv6 header and the extension headers a tunnel may
+ * carry (hop-by-hop, destination options with the encapsulation limit).
+ */
+static __always_inline __u32 outer_ipv6(struct cursor *c, struct decap_ctx *d,
+					struct xt_decap_key *dk, void **l3)
+{
+	struct ipv6hdr *ip6 = cursor_pull(c, sizeof(*ip6));
+	struct ipv6_opt_hdr_ *opt;
+	__u8 next;
+
+	if (!ip6)
+		return XT_R_PASS_TRUNCATED;
+	if (ip6->version != 6)
+		return XT_R_PASS_BAD_IHL;
+	next = ip6->nexthdr;
+#pragma unroll
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		if (next != IPPROTO_HOPOPTS && next != IPPROTO_DSTOPTS)
+			break;
+		opt = cursor_pull(c, sizeof(*opt));
+		if (!opt)
+			return XT_R_PASS_TRUNCATED;
+		next = opt->nexthdr;
+		/* The rest of this header: (hdrlen + 1) * 8 - 2 bytes. */
+		if (opt->hdrlen > 31)
+			return XT_R_PASS_EXT_HEADERS;
+		if (!cursor_pull(c, (__u32)opt->hdrlen * 8 + 6))
+			return XT_R_PASS_TRUNCATED;
+	}
+	switch (next) {
+	case IPPROTO_GRE:
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+		break;
+	case IPPROTO_FRAGMENT:
+		return XT_R_PASS_FRAGMENT;
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_ROUTING:
+		return XT_R_PASS_EXT_HEADERS;
+	default:
+		return XT_R_PASS_NOT_TUNNEL;
+	}
+	d->inner_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	if ((void *)ip6 + d->inner_len > c->end)
+		return XT_R_PASS_TRUNCATED;
+	d->outer_ecn = (ip6->flow_lbl[0] >> 4) & ECN_MASK;
+	__builtin_memcpy(dk->local, &ip6->daddr, 16);
+	__builtin_memcpy(dk->remote, &ip6->saddr, 16);
+	dk->proto = next;
+	*l3 = ip6;
+	return XT_R_DECAP;
+}
+
+/* Finds the tunnel an outer packet (ethertype proto) belongs to. */
+static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto,
+				      struct decap_ctx *d)
+{
+	struct xt_decap_key dk = {};
+	__u16 gre_flags = 0;
+	__u32 hdr_len, reason;
+	void *l3 = NULL;
+
+	if (proto == bpf_htons(ETH_P_IP))
+		reason = outer_ipv4(c, d, &dk, &l3);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		reason = outer_ipv6(c, d, &dk, &l3);
+	else
+		reason = proto ? XT_R_PASS_NOT_IP : XT_R_PASS_TRUNCATED;
+	if (reason != XT_R_DECAP)
+		return reason;
+
+	switch (dk.proto) {
+	case IPPROTO_GRE:
 		reason = parse_gre(c, &dk, d, &gre_flags);
 		if (reason != XT_R_DECAP)
 			return reason;
-	} else {
+		break;
+	case IPPROTO_IPIP:
 		d->inner_proto = bpf_htons(ETH_P_IP);
+		break;
+	case IPPROTO_IPV6:
+		d->inner_proto = bpf_htons(ETH_P_IPV6);
+		break;
+	default:
+		d->inner_proto = bpf_htons(ETH_P_MPLS_UNICAST);
 	}
 
 	d->t = bpf_map_lookup_elem(&xt_decap, &dk);
+	if (!d->t && dk.proto == IPPROTO_IPV6) {
+		/* sit with remote any (6to4, ISATAP) takes every peer. */
+		__builtin_memset(dk.remote, 0, sizeof(dk.remote));
+		d->t = bpf_map_lookup_elem(&xt_decap, &dk);
+	}
 	if (!d->t)
 		return XT_R_PASS_NO_TUNNEL;
 	if (gre_flags & GRE_F_CSUM)
@@ -109,23 +208,26 @@ static __always_inline __u32 classify_ipv4(struct cursor *c, void *data, struct 
 		return XT_R_PASS_GRE_SEQ;
 
 	d->inner_off = c->pos - data;
-	hdr_len = c->pos - (void *)iph;
+	hdr_len = c->pos - l3;
 	if (d->inner_len < hdr_len)
 		return XT_R_PASS_TRUNCATED;
 	d->inner_len -= hdr_len;
 	return XT_R_DECAP;
 }
 
-/* Checks the inner header and applies RFC 6040 ECN decapsulation. */
+/* Checks the inner header against the tunnel's mode and applies RFC 6040
+ * ECN decapsulation.
+ */
 static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
 {
+	__u32 flags = d->t->flags;
 	__u8 ecn;
 
-	if (d->inner_proto == bpf_htons(ETH_P_IP)) {
+	if (d->inner_proto == bpf_htons(ETH_P_IP) && (flags & XT_F_INNER4)) {
 		struct iphdr *ip = cursor_pull(c, sizeof(*ip));
 
-		if (!ip || ip->version != 4 || ip->ihl < 5 ||
-		    bpf_ntohs(ip->tot_len) > d->inner_len || bpf_ntohs(ip->tot_len) < ip->ihl * 4)
+		if (!ip || ip->version != 4 || ip->ihl < 5 || bpf_ntohs(ip->tot_len) > d->inner_len ||
+		    bpf_ntohs(ip->tot_len) < ip->ihl * 4)
 			return XT_R_DROP_INNER_TRUNC;
 		ecn = ip->tos & ECN_MASK;
 		if (d->outer_ecn == ECN_CE && ecn != ECN_CE) {
@@ -138,7 +240,7 @@ static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
 		}
 		return XT_R_DECAP;
 	}
-	if (d->inner_proto == bpf_htons(ETH_P_IPV6) && d->t->type == XT_TYPE_GRE) {
+	if (d->inner_proto == bpf_htons(ETH_P_IPV6) && (flags & XT_F_INNER6)) {
 		struct ipv6hdr *ip6 = cursor_pull(c, sizeof(*ip6));
 
 		if (!ip6 || ip6->version != 6 ||
@@ -151,6 +253,12 @@ static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
 				return XT_R_DROP_ECN;
 			ip6->flow_lbl[0] |= ECN_CE << 4;
 		}
+		return XT_R_DECAP;
+	}
+	if (d->inner_proto == bpf_htons(ETH_P_MPLS_UNICAST) && (flags & XT_F_INNER_MPLS)) {
+		/* One label stack entry at least; MPLS carries no ECN field we map. */
+		if (!cursor_pull(c, 4) || d->inner_len < 4)
+			return XT_R_DROP_INNER_TRUNC;
 		return XT_R_DECAP;
 	}
 	return XT_R_DROP_INNER_PROTO;

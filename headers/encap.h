@@ -14,9 +14,14 @@
 #include "maps.h"
 #include "parsing.h"
 #include "gre.h"
+#include "ipv6.h"
 #include "csum.h"
 #include "ecn.h"
 
+#ifndef IPPROTO_MPLS
+#define IPPROTO_MPLS 137
+#endif
+#define ETH_P_MPLS_UNICAST 0x8847
 #define IP_DF 0x4000
 
 /* What the outer header inherits from the inner packet. */
@@ -25,15 +30,16 @@ struct inner_info {
 	__u8 tos;
 	__u8 ttl;
 	__u8 df;
-	__u32 len; /* L3 length */
+	__u8 family; /* XT_F_INNER4, XT_F_INNER6 or XT_F_INNER_MPLS */
+	__be32 flowlabel;
+	__u8 daddr6[16]; /* inner IPv6 destination (sit 6to4 / ISATAP) */
+	__u32 len;       /* L3 length */
 };
 
-/* Outer IPv4 + GRE with key: the largest header built here. */
-struct outer_v4 {
-	struct iphdr ip;
-	struct gre_base gre;
-	__be32 key;
-};
+/* The largest outer header built here: IPv6, encapsulation limit, GRE
+ * with key. Builders fill it from the front.
+ */
+#define OUTER_MAX 64
 
 static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_info *in)
 {
@@ -47,7 +53,6 @@ static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_inf
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
 	eth = cursor_pull(&c, sizeof(*eth));
-
 	if (!eth)
 		return XT_R_TX_TRUNCATED;
 	in->proto = eth->h_proto;
@@ -57,6 +62,7 @@ static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_inf
 
 		if (!ip)
 			return XT_R_TX_TRUNCATED;
+		in->family = XT_F_INNER4;
 		in->tos = ip->tos;
 		in->ttl = ip->ttl;
 		in->df = !!(ip->frag_off & bpf_htons(IP_DF));
@@ -67,73 +73,194 @@ static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_inf
 
 		if (!ip6)
 			return XT_R_TX_TRUNCATED;
+		in->family = XT_F_INNER6;
 		in->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
 		in->ttl = ip6->hop_limit;
+		in->flowlabel = *(__be32 *)ip6 & bpf_htonl(0x000fffff);
+		__builtin_memcpy(in->daddr6, &ip6->daddr, 16);
+		return XT_R_ENCAP;
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_MPLS_UNICAST)) {
+		__u8 *lse = cursor_pull(&c, 4);
+
+		if (!lse)
+			return XT_R_TX_TRUNCATED;
+		in->family = XT_F_INNER_MPLS;
+		in->ttl = lse[3];
 		return XT_R_ENCAP;
 	}
 	return XT_R_TX_NOT_IP;
 }
 
-/* Bytes of outer header for tunnel t. */
-static __always_inline __u32 outer_len_v4(const struct xt_tunnel *t)
+/* The outer IP protocol for inner packet in on tunnel t. */
+static __always_inline __u8 outer_proto(const struct xt_tunnel *t, const struct inner_info *in)
 {
-	if (t->type != XT_TYPE_GRE)
-		return sizeof(struct iphdr);
-	if (t->flags & XT_F_OKEY)
-		return sizeof(struct outer_v4);
-	return sizeof(struct iphdr) + sizeof(struct gre_base);
+	if (t->flags & XT_F_GRE)
+		return IPPROTO_GRE;
+	if (in->family == XT_F_INNER4)
+		return IPPROTO_IPIP;
+	if (in->family == XT_F_INNER6)
+		return IPPROTO_IPV6;
+	return IPPROTO_MPLS;
 }
 
-static __always_inline void build_outer_v4(struct outer_v4 *h, const struct xt_tunnel *t,
-					   const struct inner_info *in, __u32 olen)
+/* Bytes of outer header for tunnel t. */
+static __always_inline __u32 outer_len(const struct xt_tunnel *t)
+{
+	__u32 n = (t->flags & XT_F_OUTER6) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+
+	if (t->flags & XT_F_ENCAP_LIMIT)
+		n += sizeof(struct ipv6_encap_limit_hdr);
+	if (t->flags & XT_F_GRE)
+		n += sizeof(struct gre_base) + ((t->flags & XT_F_OKEY) ? 4 : 0);
+	return n;
+}
+
+/* The remote of a sit tunnel with remote any: 6to4 (2002:V4ADDR::/48,
+ * RFC 3056) or ISATAP (interface identifier ::0:5efe:V4ADDR, or
+ * ::200:5efe:V4ADDR, RFC 5214). Returns 0 if the destination has none.
+ */
+static __always_inline __be32 sit_remote(const struct xt_tunnel *t, const struct inner_info *in)
+{
+	__be32 v4;
+
+	if (in->family != XT_F_INNER6)
+		return 0;
+	if ((t->flags & XT_F_REMOTE_6TO4) && in->daddr6[0] == 0x20 && in->daddr6[1] == 0x02) {
+		__builtin_memcpy(&v4, &in->daddr6[2], 4);
+		return v4;
+	}
+	if ((t->flags & XT_F_REMOTE_ISATAP) && (in->daddr6[8] & ~0x02) == 0 && in->daddr6[9] == 0 &&
+	    in->daddr6[10] == 0x5e && in->daddr6[11] == 0xfe) {
+		__builtin_memcpy(&v4, &in->daddr6[12], 4);
+		return v4;
+	}
+	return 0;
+}
+
+static __always_inline __u8 outer_tos(const struct xt_tunnel *t, const struct inner_info *in)
 {
 	__u8 tos = (t->flags & XT_F_TOS_INHERIT) ? in->tos : t->tos;
 
-	h->ip.version = 4;
-	h->ip.ihl = 5;
-	h->ip.tos = ecn_encap(tos, in->tos);
-	h->ip.tot_len = bpf_htons(in->len + olen);
-	h->ip.frag_off = ((t->flags & XT_F_DF) || in->df) ? bpf_htons(IP_DF) : 0;
-	h->ip.id = h->ip.frag_off ? 0 : (__be16)bpf_get_prandom_u32();
-	h->ip.ttl = t->ttl ? t->ttl : in->ttl;
-	h->ip.protocol = t->type == XT_TYPE_GRE ? IPPROTO_GRE : IPPROTO_IPIP;
-	__builtin_memcpy(&h->ip.saddr, t->local + 12, 4);
-	__builtin_memcpy(&h->ip.daddr, t->remote + 12, 4);
-	h->ip.check = 0;
-	h->ip.check = ipv4_csum(&h->ip);
-
-	h->gre.flags = (t->flags & XT_F_OKEY) ? bpf_htons(GRE_F_KEY) : 0;
-	h->gre.proto = in->proto;
-	h->key = t->okey;
+	return ecn_encap(tos, in->tos);
 }
 
-/* Inserts the outer header after the Ethernet header. */
-static __always_inline int encap_v4(struct __sk_buff *skb, const struct xt_tunnel *t,
-				    const struct inner_info *in)
+static __always_inline void build_ipv4(struct iphdr *h, const struct xt_tunnel *t,
+				       const struct inner_info *in, __u32 olen, __be32 daddr)
 {
-	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4;
-	__u32 olen = outer_len_v4(t);
-	struct outer_v4 h = {};
-	struct ethhdr eth;
+	int df = (t->flags & XT_F_DF) || (in->df && !(t->flags & XT_F_IGNORE_DF));
 
-	if (t->type == XT_TYPE_GRE)
+	h->version = 4;
+	h->ihl = 5;
+	h->tos = outer_tos(t, in);
+	h->tot_len = bpf_htons(in->len + olen);
+	h->frag_off = df ? bpf_htons(IP_DF) : 0;
+	h->id = df ? 0 : (__be16)bpf_get_prandom_u32();
+	h->ttl = t->ttl ? t->ttl : in->ttl;
+	h->protocol = outer_proto(t, in);
+	__builtin_memcpy(&h->saddr, t->local + 12, 4);
+	h->daddr = daddr;
+	h->check = 0;
+	h->check = ipv4_csum(h);
+}
+
+static __always_inline void build_ipv6(struct ipv6hdr *h, const struct xt_tunnel *t,
+				       const struct inner_info *in, __u32 olen)
+{
+	__u8 tc = outer_tos(t, in);
+	__be32 flow = (t->flags & XT_F_FLOW_INHERIT) ? in->flowlabel : t->flowlabel;
+
+	*(__be32 *)h = bpf_htonl(0x60000000 | ((__u32)tc << 20)) | flow;
+	h->payload_len = bpf_htons(in->len + olen - sizeof(*h));
+	h->nexthdr = (t->flags & XT_F_ENCAP_LIMIT) ? IPPROTO_DSTOPTS : outer_proto(t, in);
+	h->hop_limit = t->ttl ? t->ttl : in->ttl;
+	__builtin_memcpy(&h->saddr, t->local, 16);
+	__builtin_memcpy(&h->daddr, t->remote, 16);
+}
+
+static __always_inline void build_encap_limit(struct ipv6_encap_limit_hdr *h,
+					      const struct xt_tunnel *t, const struct inner_info *in)
+{
+	h->nexthdr = outer_proto(t, in);
+	h->hdrlen = 0;
+	h->opt_type = IPV6_TLV_TNL_ENCAP_LIMIT;
+	h->opt_len = 1;
+	h->limit = t->encap_limit;
+	h->pad_type = IPV6_TLV_PADN;
+	h->pad_len = 1;
+	h->pad = 0;
+}
+
+static __always_inline void build_gre(void *p, const struct xt_tunnel *t,
+				      const struct inner_info *in)
+{
+	struct gre_base *g = p;
+
+	g->flags = (t->flags & XT_F_OKEY) ? bpf_htons(GRE_F_KEY) : 0;
+	g->proto = in->proto;
+	if (t->flags & XT_F_OKEY)
+		*(__be32 *)(g + 1) = t->okey;
+}
+
+/* Builds the outer headers of t into buf. Returns their length, or 0 when
+ * the packet has no remote (sit 6to4/ISATAP).
+ */
+static __always_inline __u32 build_outer(__u8 *buf, const struct xt_tunnel *t,
+					 const struct inner_info *in)
+{
+	__u32 olen = outer_len(t), off;
+	__be32 daddr;
+
+	if (t->flags & XT_F_OUTER6) {
+		build_ipv6((struct ipv6hdr *)buf, t, in, olen);
+		off = sizeof(struct ipv6hdr);
+		if (t->flags & XT_F_ENCAP_LIMIT) {
+			build_encap_limit((struct ipv6_encap_limit_hdr *)(buf + off), t, in);
+			off += sizeof(struct ipv6_encap_limit_hdr);
+		}
+	} else {
+		if (t->flags & (XT_F_REMOTE_6TO4 | XT_F_REMOTE_ISATAP))
+			daddr = sit_remote(t, in);
+		else
+			__builtin_memcpy(&daddr, t->remote + 12, 4);
+		if (!daddr)
+			return 0;
+		build_ipv4((struct iphdr *)buf, t, in, olen, daddr);
+		off = sizeof(struct iphdr);
+	}
+	if (t->flags & XT_F_GRE)
+		build_gre(buf + off, t, in);
+	return olen;
+}
+
+/* Inserts the outer headers after the Ethernet header. */
+static __always_inline __u32 encap(struct __sk_buff *skb, const struct xt_tunnel *t,
+				   const struct inner_info *in)
+{
+	__u8 buf[OUTER_MAX] = {};
+	__u64 flags;
+	struct ethhdr eth;
+	__u32 olen;
+
+	olen = build_outer(buf, t, in);
+	if (!olen)
+		return XT_R_TX_NO_REMOTE;
+	if (olen > OUTER_MAX)
+		return XT_R_TX_ADJUST;
+	flags = (t->flags & XT_F_OUTER6) ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 : BPF_F_ADJ_ROOM_ENCAP_L3_IPV4;
+	if (t->flags & XT_F_GRE)
 		flags |= BPF_F_ADJ_ROOM_ENCAP_L4_GRE;
-	build_outer_v4(&h, t, in, olen);
 	if (bpf_skb_adjust_room(skb, olen, BPF_ADJ_ROOM_MAC, flags))
-		return -1;
+		return XT_R_TX_ADJUST;
 
 	/* The next hop's MACs come from bpf_redirect_neigh; the destination
 	 * only has to be unicast for it to accept the frame.
 	 */
 	__builtin_memcpy(eth.h_dest, t->mac, ETH_ALEN);
 	__builtin_memcpy(eth.h_source, t->peer_mac, ETH_ALEN);
-	eth.h_proto = bpf_htons(ETH_P_IP);
-	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0))
-		return -1;
-	if (olen == sizeof(struct iphdr))
-		return bpf_skb_store_bytes(skb, sizeof(eth), &h, sizeof(struct iphdr), 0);
-	if (olen == sizeof(struct outer_v4))
-		return bpf_skb_store_bytes(skb, sizeof(eth), &h, sizeof(struct outer_v4), 0);
-	return bpf_skb_store_bytes(skb, sizeof(eth), &h,
-				   sizeof(struct iphdr) + sizeof(struct gre_base), 0);
+	eth.h_proto = (t->flags & XT_F_OUTER6) ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP);
+	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) ||
+	    bpf_skb_store_bytes(skb, sizeof(eth), buf, olen, 0))
+		return XT_R_TX_ADJUST;
+	return XT_R_ENCAP;
 }

@@ -40,13 +40,26 @@ type (
 
 // Constants shared with the programs (headers/xtunnel.h).
 const (
-	TypeGRE  = uint8(xdpUnderlayXtTypeXT_TYPE_GRE)
-	TypeIPIP = uint8(xdpUnderlayXtTypeXT_TYPE_IPIP)
+	TypeGRE    = uint8(xdpUnderlayXtTypeXT_TYPE_GRE)
+	TypeIPIP   = uint8(xdpUnderlayXtTypeXT_TYPE_IPIP)
+	TypeSIT    = uint8(xdpUnderlayXtTypeXT_TYPE_SIT)
+	TypeIP6TNL = uint8(xdpUnderlayXtTypeXT_TYPE_IP6TNL)
+	TypeIP6GRE = uint8(xdpUnderlayXtTypeXT_TYPE_IP6GRE)
 
-	FlagIKey       = uint16(xdpUnderlayXtTunnelFlagXT_F_IKEY)
-	FlagOKey       = uint16(xdpUnderlayXtTunnelFlagXT_F_OKEY)
-	FlagTOSInherit = uint16(xdpUnderlayXtTunnelFlagXT_F_TOS_INHERIT)
-	FlagDF         = uint16(xdpUnderlayXtTunnelFlagXT_F_DF)
+	FlagIKey         = uint32(xdpUnderlayXtTunnelFlagXT_F_IKEY)
+	FlagOKey         = uint32(xdpUnderlayXtTunnelFlagXT_F_OKEY)
+	FlagTOSInherit   = uint32(xdpUnderlayXtTunnelFlagXT_F_TOS_INHERIT)
+	FlagDF           = uint32(xdpUnderlayXtTunnelFlagXT_F_DF)
+	FlagOuter6       = uint32(xdpUnderlayXtTunnelFlagXT_F_OUTER6)
+	FlagInner4       = uint32(xdpUnderlayXtTunnelFlagXT_F_INNER4)
+	FlagInner6       = uint32(xdpUnderlayXtTunnelFlagXT_F_INNER6)
+	FlagInnerMPLS    = uint32(xdpUnderlayXtTunnelFlagXT_F_INNER_MPLS)
+	FlagEncapLimit   = uint32(xdpUnderlayXtTunnelFlagXT_F_ENCAP_LIMIT)
+	FlagFlowInherit  = uint32(xdpUnderlayXtTunnelFlagXT_F_FLOW_INHERIT)
+	FlagIgnoreDF     = uint32(xdpUnderlayXtTunnelFlagXT_F_IGNORE_DF)
+	FlagRemote6to4   = uint32(xdpUnderlayXtTunnelFlagXT_F_REMOTE_6TO4)
+	FlagRemoteISATAP = uint32(xdpUnderlayXtTunnelFlagXT_F_REMOTE_ISATAP)
+	FlagGRE          = uint32(xdpUnderlayXtTunnelFlagXT_F_GRE)
 
 	NumReasons = int(xdpUnderlayXtReasonXT_R_MAX)
 )

@@ -46,18 +46,21 @@ type xdpOverlayXtTunnel struct {
 	Remote      [16]uint8
 	Ikey        uint32
 	Okey        uint32
+	Flowlabel   uint32
 	Id          uint32
 	Ifindex     uint32
 	PeerIfindex uint32
 	LinkIfindex uint32
-	Flags       uint16
+	Flags       uint32
 	Type        uint8
 	Ttl         uint8
 	Tos         uint8
-	Pad0        uint8
+	EncapLimit  uint8
 	Mtu         uint16
 	Mac         [6]uint8
 	PeerMac     [6]uint8
+	Mode        uint8
+	Pad         uint8
 	Name        [16]int8
 }
 

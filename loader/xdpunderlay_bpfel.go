@@ -44,20 +44,22 @@ const (
 	xdpUnderlayXtReasonXT_R_PASS_GRE_ROUTING xdpUnderlayXtReason = 8
 	xdpUnderlayXtReasonXT_R_PASS_GRE_CSUM    xdpUnderlayXtReason = 9
 	xdpUnderlayXtReasonXT_R_PASS_GRE_SEQ     xdpUnderlayXtReason = 10
-	xdpUnderlayXtReasonXT_R_DROP_INNER_TRUNC xdpUnderlayXtReason = 11
-	xdpUnderlayXtReasonXT_R_DROP_INNER_PROTO xdpUnderlayXtReason = 12
-	xdpUnderlayXtReasonXT_R_DROP_ECN         xdpUnderlayXtReason = 13
-	xdpUnderlayXtReasonXT_R_DROP_ADJUST      xdpUnderlayXtReason = 14
-	xdpUnderlayXtReasonXT_R_DECAP            xdpUnderlayXtReason = 15
-	xdpUnderlayXtReasonXT_R_TX_NO_TUNNEL     xdpUnderlayXtReason = 16
-	xdpUnderlayXtReasonXT_R_TX_NOT_IP        xdpUnderlayXtReason = 17
-	xdpUnderlayXtReasonXT_R_TX_INNER_FAMILY  xdpUnderlayXtReason = 18
-	xdpUnderlayXtReasonXT_R_TX_TRUNCATED     xdpUnderlayXtReason = 19
-	xdpUnderlayXtReasonXT_R_TX_TOO_BIG       xdpUnderlayXtReason = 20
-	xdpUnderlayXtReasonXT_R_TX_ADJUST        xdpUnderlayXtReason = 21
-	xdpUnderlayXtReasonXT_R_TX_REDIRECT      xdpUnderlayXtReason = 22
-	xdpUnderlayXtReasonXT_R_ENCAP            xdpUnderlayXtReason = 23
-	xdpUnderlayXtReasonXT_R_MAX              xdpUnderlayXtReason = 24
+	xdpUnderlayXtReasonXT_R_PASS_EXT_HEADERS xdpUnderlayXtReason = 11
+	xdpUnderlayXtReasonXT_R_DROP_INNER_TRUNC xdpUnderlayXtReason = 12
+	xdpUnderlayXtReasonXT_R_DROP_INNER_PROTO xdpUnderlayXtReason = 13
+	xdpUnderlayXtReasonXT_R_DROP_ECN         xdpUnderlayXtReason = 14
+	xdpUnderlayXtReasonXT_R_DROP_ADJUST      xdpUnderlayXtReason = 15
+	xdpUnderlayXtReasonXT_R_DECAP            xdpUnderlayXtReason = 16
+	xdpUnderlayXtReasonXT_R_TX_NO_TUNNEL     xdpUnderlayXtReason = 17
+	xdpUnderlayXtReasonXT_R_TX_NOT_IP        xdpUnderlayXtReason = 18
+	xdpUnderlayXtReasonXT_R_TX_INNER_FAMILY  xdpUnderlayXtReason = 19
+	xdpUnderlayXtReasonXT_R_TX_TRUNCATED     xdpUnderlayXtReason = 20
+	xdpUnderlayXtReasonXT_R_TX_TOO_BIG       xdpUnderlayXtReason = 21
+	xdpUnderlayXtReasonXT_R_TX_NO_REMOTE     xdpUnderlayXtReason = 22
+	xdpUnderlayXtReasonXT_R_TX_ADJUST        xdpUnderlayXtReason = 23
+	xdpUnderlayXtReasonXT_R_TX_REDIRECT      xdpUnderlayXtReason = 24
+	xdpUnderlayXtReasonXT_R_ENCAP            xdpUnderlayXtReason = 25
+	xdpUnderlayXtReasonXT_R_MAX              xdpUnderlayXtReason = 26
 )
 
 type xdpUnderlayXtTunStats struct {
@@ -76,36 +78,52 @@ type xdpUnderlayXtTunnel struct {
 	Remote      [16]uint8
 	Ikey        uint32
 	Okey        uint32
+	Flowlabel   uint32
 	Id          uint32
 	Ifindex     uint32
 	PeerIfindex uint32
 	LinkIfindex uint32
-	Flags       uint16
+	Flags       uint32
 	Type        uint8
 	Ttl         uint8
 	Tos         uint8
-	Pad0        uint8
+	EncapLimit  uint8
 	Mtu         uint16
 	Mac         [6]uint8
 	PeerMac     [6]uint8
+	Mode        uint8
+	Pad         uint8
 	Name        [16]int8
 }
 
 type xdpUnderlayXtTunnelFlag uint32
 
 const (
-	xdpUnderlayXtTunnelFlagXT_F_IKEY        xdpUnderlayXtTunnelFlag = 1
-	xdpUnderlayXtTunnelFlagXT_F_OKEY        xdpUnderlayXtTunnelFlag = 2
-	xdpUnderlayXtTunnelFlagXT_F_TOS_INHERIT xdpUnderlayXtTunnelFlag = 4
-	xdpUnderlayXtTunnelFlagXT_F_DF          xdpUnderlayXtTunnelFlag = 8
+	xdpUnderlayXtTunnelFlagXT_F_IKEY          xdpUnderlayXtTunnelFlag = 1
+	xdpUnderlayXtTunnelFlagXT_F_OKEY          xdpUnderlayXtTunnelFlag = 2
+	xdpUnderlayXtTunnelFlagXT_F_TOS_INHERIT   xdpUnderlayXtTunnelFlag = 4
+	xdpUnderlayXtTunnelFlagXT_F_DF            xdpUnderlayXtTunnelFlag = 8
+	xdpUnderlayXtTunnelFlagXT_F_OUTER6        xdpUnderlayXtTunnelFlag = 16
+	xdpUnderlayXtTunnelFlagXT_F_INNER4        xdpUnderlayXtTunnelFlag = 32
+	xdpUnderlayXtTunnelFlagXT_F_INNER6        xdpUnderlayXtTunnelFlag = 64
+	xdpUnderlayXtTunnelFlagXT_F_INNER_MPLS    xdpUnderlayXtTunnelFlag = 128
+	xdpUnderlayXtTunnelFlagXT_F_ENCAP_LIMIT   xdpUnderlayXtTunnelFlag = 256
+	xdpUnderlayXtTunnelFlagXT_F_FLOW_INHERIT  xdpUnderlayXtTunnelFlag = 512
+	xdpUnderlayXtTunnelFlagXT_F_IGNORE_DF     xdpUnderlayXtTunnelFlag = 1024
+	xdpUnderlayXtTunnelFlagXT_F_REMOTE_6TO4   xdpUnderlayXtTunnelFlag = 2048
+	xdpUnderlayXtTunnelFlagXT_F_REMOTE_ISATAP xdpUnderlayXtTunnelFlag = 4096
+	xdpUnderlayXtTunnelFlagXT_F_GRE           xdpUnderlayXtTunnelFlag = 8192
 )
 
 type xdpUnderlayXtType uint32
 
 const (
-	xdpUnderlayXtTypeXT_TYPE_NONE xdpUnderlayXtType = 0
-	xdpUnderlayXtTypeXT_TYPE_GRE  xdpUnderlayXtType = 1
-	xdpUnderlayXtTypeXT_TYPE_IPIP xdpUnderlayXtType = 2
+	xdpUnderlayXtTypeXT_TYPE_NONE   xdpUnderlayXtType = 0
+	xdpUnderlayXtTypeXT_TYPE_GRE    xdpUnderlayXtType = 1
+	xdpUnderlayXtTypeXT_TYPE_IPIP   xdpUnderlayXtType = 2
+	xdpUnderlayXtTypeXT_TYPE_SIT    xdpUnderlayXtType = 3
+	xdpUnderlayXtTypeXT_TYPE_IP6TNL xdpUnderlayXtType = 4
+	xdpUnderlayXtTypeXT_TYPE_IP6GRE xdpUnderlayXtType = 5
 )
 
 // Names of all BPF objects in the ELF.

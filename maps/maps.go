@@ -41,7 +41,19 @@ type Tables struct {
 // New wraps maps.
 func New(m loader.Maps) *Tables { return &Tables{m: m} }
 
-var typeCodes = map[tunnel.Type]uint8{tunnel.GRE: loader.TypeGRE, tunnel.IPIP: loader.TypeIPIP}
+var typeCodes = map[tunnel.Type]uint8{
+	tunnel.GRE: loader.TypeGRE, tunnel.IPIP: loader.TypeIPIP, tunnel.SIT: loader.TypeSIT,
+	tunnel.IP6TNL: loader.TypeIP6TNL, tunnel.IP6GRE: loader.TypeIP6GRE,
+}
+
+// innerFlags maps what a tunnel carries to the program's flags.
+var innerFlags = map[tunnel.Inner]uint32{
+	tunnel.InnerIPv4: loader.FlagInner4, tunnel.InnerIPv6: loader.FlagInner6, tunnel.InnerMPLS: loader.FlagInnerMPLS,
+}
+
+// innerProtos are the outer IP protocols that carry each inner payload
+// without GRE.
+var innerProtos = map[tunnel.Inner]uint8{tunnel.InnerIPv4: 4, tunnel.InnerIPv6: 41, tunnel.InnerMPLS: 137}
 
 // wire returns the uint32 whose in-memory bytes are v in network order.
 func wire(v uint32) uint32 {
@@ -57,25 +69,30 @@ func addr16(a netip.Addr) [16]uint8 { return a.As16() }
 
 func addrFrom16(b [16]uint8) netip.Addr { return netip.AddrFrom16(b).Unmap() }
 
-func outerProto(t tunnel.Type) uint8 {
-	if t == tunnel.IPIP {
-		return 4
-	}
-	return 47
-}
-
-// DecapKey is what received packets of t are matched on.
-func decapKey(t Tunnel) loader.DecapKeyT {
-	k := loader.DecapKeyT{
-		Local:  addr16(t.Local),
-		Remote: addr16(t.Remote),
-		Proto:  outerProto(t.Type),
-	}
+// decapKeys are what received packets of t are matched on: one per outer
+// protocol it accepts (an ipip in mode any takes protocols 4 and 137).
+func decapKeys(t Tunnel) []loader.DecapKeyT {
+	base := loader.DecapKeyT{Local: addr16(t.Local)}
+	if t.Remote.IsValid() {
+		base.Remote = addr16(t.Remote)
+	} // else all zero: any remote (sit 6to4 / ISATAP)
 	if t.IKey.Set {
-		k.Key = wire(t.IKey.Value)
-		k.HasKey = 1
+		base.Key = wire(t.IKey.Value)
+		base.HasKey = 1
 	}
-	return k
+	if t.Type.IsGRE() {
+		base.Proto = 47
+		return []loader.DecapKeyT{base}
+	}
+	var keys []loader.DecapKeyT
+	for _, in := range []tunnel.Inner{tunnel.InnerIPv4, tunnel.InnerIPv6, tunnel.InnerMPLS} {
+		if t.Inners()&in != 0 {
+			k := base
+			k.Proto = innerProtos[in]
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 func toValue(t Tunnel) (loader.TunnelT, error) {
@@ -85,7 +102,6 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 	}
 	v := loader.TunnelT{
 		Local:       addr16(t.Local),
-		Remote:      addr16(t.Remote),
 		Id:          t.ID,
 		Ifindex:     uint32(t.Ifindex),
 		PeerIfindex: uint32(t.PeerIfindex),
@@ -94,6 +110,39 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 		Ttl:         t.TTL,
 		Tos:         t.TOS,
 		Mtu:         uint16(t.OverlayMTU),
+		Mode:        uint8(t.Mode),
+		Flowlabel:   wire(t.FlowLabel & 0xfffff),
+	}
+	if t.Remote.IsValid() {
+		v.Remote = addr16(t.Remote)
+	}
+	for in, f := range innerFlags {
+		if t.Inners()&in != 0 {
+			v.Flags |= f
+		}
+	}
+	if t.Type.Outer6() {
+		v.Flags |= loader.FlagOuter6
+	}
+	if t.Type.IsGRE() {
+		v.Flags |= loader.FlagGRE
+	}
+	if on, limit := t.EncapLimitOn(); on {
+		v.Flags |= loader.FlagEncapLimit
+		v.EncapLimit = limit
+	}
+	if t.FlowInherit {
+		v.Flags |= loader.FlagFlowInherit
+	}
+	if t.IgnoreDF {
+		v.Flags |= loader.FlagIgnoreDF
+	}
+	if t.Type == tunnel.SIT && !t.Remote.IsValid() {
+		if t.ISATAP {
+			v.Flags |= loader.FlagRemoteISATAP
+		} else {
+			v.Flags |= loader.FlagRemote6to4
+		}
 	}
 	if t.IKey.Set {
 		v.Flags |= loader.FlagIKey
@@ -106,7 +155,7 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 	if t.TOSInherit {
 		v.Flags |= loader.FlagTOSInherit
 	}
-	if !t.NoPMTUDisc {
+	if !t.NoPMTUDisc && !t.Type.Outer6() {
 		v.Flags |= loader.FlagDF
 	}
 	copy(v.Mac[:], t.MAC)
@@ -133,10 +182,25 @@ func fromValue(v loader.TunnelT) Tunnel {
 		}
 	}
 	t.Local = addrFrom16(v.Local)
-	t.Remote = addrFrom16(v.Remote)
+	if v.Remote != ([16]uint8{}) {
+		t.Remote = addrFrom16(v.Remote)
+	}
 	t.TTL, t.TOS = v.Ttl, v.Tos
+	t.Mode = tunnel.Mode(v.Mode)
 	t.TOSInherit = v.Flags&loader.FlagTOSInherit != 0
-	t.NoPMTUDisc = v.Flags&loader.FlagDF == 0
+	t.NoPMTUDisc = v.Flags&loader.FlagDF == 0 && !t.Type.Outer6()
+	t.FlowLabel = unwire(v.Flowlabel)
+	t.FlowInherit = v.Flags&loader.FlagFlowInherit != 0
+	t.IgnoreDF = v.Flags&loader.FlagIgnoreDF != 0
+	t.ISATAP = v.Flags&loader.FlagRemoteISATAP != 0
+	if t.Type == tunnel.IP6TNL {
+		switch {
+		case v.Flags&loader.FlagEncapLimit == 0:
+			t.EncapLimit = tunnel.EncapLimitNone
+		case v.EncapLimit != 4:
+			t.EncapLimit = int(v.EncapLimit)
+		}
+	}
 	if v.Flags&loader.FlagIKey != 0 {
 		t.IKey = tunnel.Key{Set: true, Value: unwire(v.Ikey)}
 	}
@@ -154,19 +218,20 @@ func fromValue(v loader.TunnelT) Tunnel {
 	return t
 }
 
-// DecapOwner returns the tunnel that already receives what t would.
+// DecapOwner returns a tunnel that already receives some of what t would.
 func (tb *Tables) DecapOwner(t Tunnel) (Tunnel, bool) {
 	var v loader.TunnelT
-	k := decapKey(t)
-	if err := tb.m.Decap.Lookup(&k, &v); err != nil {
-		return Tunnel{}, false
+	for _, k := range decapKeys(t) {
+		if err := tb.m.Decap.Lookup(&k, &v); err == nil {
+			return fromValue(v), true
+		}
 	}
-	return fromValue(v), true
+	return Tunnel{}, false
 }
 
-// PutTunnel makes t live: decap redirect target, decap match, encap config.
-// On error nothing it wrote stays.
-func (tb *Tables) PutTunnel(t Tunnel) error {
+// PutTunnel makes t live: decap redirect target, decap matches, encap
+// config. On error nothing it wrote stays.
+func (tb *Tables) PutTunnel(t Tunnel) (err error) {
 	v, err := toValue(t)
 	if err != nil {
 		return err
@@ -174,19 +239,21 @@ func (tb *Tables) PutTunnel(t Tunnel) error {
 	if err := tb.ResetCounters(t.ID); err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			tb.DeleteTunnel(t)
+		}
+	}()
 	peer := uint32(t.PeerIfindex)
-	if err := tb.m.Devmap.Put(peer, peer); err != nil {
+	if err := tb.m.Devmap.Update(peer, peer, ebpf.UpdateNoExist); err != nil {
 		return fmt.Errorf("devmap: %w", err)
 	}
-	k := decapKey(t)
-	if err := tb.m.Decap.Update(&k, &v, ebpf.UpdateNoExist); err != nil {
-		tb.m.Devmap.Delete(peer)
-		return fmt.Errorf("decap table: %w", err)
+	for _, k := range decapKeys(t) {
+		if err := tb.m.Decap.Update(&k, &v, ebpf.UpdateNoExist); err != nil {
+			return fmt.Errorf("decap table: %w", err)
+		}
 	}
-	ifx := uint32(t.Ifindex)
-	if err := tb.m.Encap.Update(ifx, &v, ebpf.UpdateNoExist); err != nil {
-		tb.m.Decap.Delete(&k)
-		tb.m.Devmap.Delete(peer)
+	if err := tb.m.Encap.Update(uint32(t.Ifindex), &v, ebpf.UpdateNoExist); err != nil {
 		return fmt.Errorf("encap table: %w", err)
 	}
 	return nil
@@ -194,17 +261,21 @@ func (tb *Tables) PutTunnel(t Tunnel) error {
 
 // DeleteTunnel removes what PutTunnel wrote. Missing entries are fine.
 func (tb *Tables) DeleteTunnel(t Tunnel) error {
-	k := decapKey(t)
 	var errs []error
-	for _, del := range []func() error{
-		func() error { return tb.m.Encap.Delete(uint32(t.Ifindex)) },
-		func() error { return tb.m.Decap.Delete(&k) },
-		func() error { return tb.m.Devmap.Delete(uint32(t.PeerIfindex)) },
-	} {
-		if err := del(); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+	keep := func(err error) {
+		if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 			errs = append(errs, err)
 		}
 	}
+	keep(tb.m.Encap.Delete(uint32(t.Ifindex)))
+	for _, k := range decapKeys(t) {
+		var v loader.TunnelT
+		// Only entries of this tunnel: another may own a key t collides with.
+		if tb.m.Decap.Lookup(&k, &v) == nil && int(v.Ifindex) == t.Ifindex {
+			keep(tb.m.Decap.Delete(&k))
+		}
+	}
+	keep(tb.m.Devmap.Delete(uint32(t.PeerIfindex)))
 	return errors.Join(errs...)
 }
 

@@ -15,7 +15,7 @@ func TestKeyOnTheWire(t *testing.T) {
 	tun := Tunnel{Spec: tunnel.Spec{Type: tunnel.GRE,
 		Local: netip.MustParseAddr("198.51.100.1"), Remote: netip.MustParseAddr("198.51.100.2"),
 		IKey: tunnel.Key{Set: true, Value: 0x0102032a}}}
-	k := decapKey(tun)
+	k := decapKeys(tun)[0]
 	b := (*[4]byte)(unsafe.Pointer(&k.Key))[:]
 	if !bytes.Equal(b, []byte{1, 2, 3, 0x2a}) {
 		t.Errorf("key bytes %x, want 0102032a (network order)", b)
@@ -25,6 +25,35 @@ func TestKeyOnTheWire(t *testing.T) {
 	}
 	if k.Proto != 47 || k.HasKey != 1 {
 		t.Errorf("proto %d has_key %d, want 47 1", k.Proto, k.HasKey)
+	}
+}
+
+func TestDecapKeysPerMode(t *testing.T) {
+	v4 := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	for _, tc := range []struct {
+		spec   tunnel.Spec
+		protos []uint8
+		anyRem bool
+	}{
+		{tunnel.Spec{Type: tunnel.GRE, Local: v4("10.0.0.1"), Remote: v4("10.0.0.2")}, []uint8{47}, false},
+		{tunnel.Spec{Type: tunnel.IPIP, Local: v4("10.0.0.1"), Remote: v4("10.0.0.2")}, []uint8{4}, false},
+		{tunnel.Spec{Type: tunnel.IPIP, Mode: tunnel.ModeAny, Local: v4("10.0.0.1"), Remote: v4("10.0.0.2")}, []uint8{4, 137}, false},
+		{tunnel.Spec{Type: tunnel.SIT, Local: v4("10.0.0.1"), Remote: v4("10.0.0.2")}, []uint8{41}, false},
+		{tunnel.Spec{Type: tunnel.SIT, Mode: tunnel.ModeAny, Local: v4("10.0.0.1")}, []uint8{4, 41, 137}, true},
+		{tunnel.Spec{Type: tunnel.IP6TNL, Mode: tunnel.ModeAny, Local: v4("2001:db8::1"), Remote: v4("2001:db8::2")}, []uint8{4, 41}, false},
+		{tunnel.Spec{Type: tunnel.IP6GRE, Local: v4("2001:db8::1"), Remote: v4("2001:db8::2")}, []uint8{47}, false},
+	} {
+		keys := decapKeys(Tunnel{Spec: tc.spec})
+		var got []uint8
+		for _, k := range keys {
+			got = append(got, k.Proto)
+			if tc.anyRem != (k.Remote == [16]uint8{}) {
+				t.Errorf("%s %s: remote %x, want any=%v", tc.spec.Type, tc.spec.Mode, k.Remote, tc.anyRem)
+			}
+		}
+		if !reflect.DeepEqual(got, tc.protos) {
+			t.Errorf("%s %s: protocols %v, want %v", tc.spec.Type, tc.spec.Mode, got, tc.protos)
+		}
 	}
 }
 
@@ -41,6 +70,16 @@ func TestValueRoundTrip(t *testing.T) {
 			Local: netip.MustParseAddr("10.0.0.1"), Remote: netip.MustParseAddr("10.0.0.2"),
 			TOSInherit: true, NoPMTUDisc: true},
 			ID: 4095, Ifindex: 9, PeerIfindex: 10, LinkIfindex: 3, OverlayMTU: 1480, MAC: mac, PeerMAC: peer},
+		{Spec: tunnel.Spec{Name: "ip6tnl1", Type: tunnel.IP6TNL, Mode: tunnel.ModeAny,
+			Local: netip.MustParseAddr("2001:db8::1"), Remote: netip.MustParseAddr("2001:db8::2"),
+			EncapLimit: 7, FlowLabel: 0xabcde, TTL: 60},
+			ID: 3, Ifindex: 11, PeerIfindex: 12, LinkIfindex: 3, OverlayMTU: 1452, MAC: mac, PeerMAC: peer},
+		{Spec: tunnel.Spec{Name: "ip6tnl2", Type: tunnel.IP6TNL, EncapLimit: tunnel.EncapLimitNone,
+			Local: netip.MustParseAddr("2001:db8::1"), Remote: netip.MustParseAddr("2001:db8::2"), FlowInherit: true},
+			ID: 5, Ifindex: 13, PeerIfindex: 14, LinkIfindex: 3, OverlayMTU: 1460, MAC: mac, PeerMAC: peer},
+		{Spec: tunnel.Spec{Name: "sit-isatap", Type: tunnel.SIT, ISATAP: true,
+			Local: netip.MustParseAddr("198.51.100.1")},
+			ID: 6, Ifindex: 15, PeerIfindex: 16, LinkIfindex: 3, OverlayMTU: 1480, MAC: mac, PeerMAC: peer},
 	} {
 		v, err := toValue(tun)
 		if err != nil {
