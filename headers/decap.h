@@ -226,8 +226,8 @@ static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
 	if (d->inner_proto == bpf_htons(ETH_P_IP) && (flags & XT_F_INNER4)) {
 		struct iphdr *ip = cursor_pull(c, sizeof(*ip));
 
-		if (!ip || ip->version != 4 || ip->ihl < 5 || bpf_ntohs(ip->tot_len) > d->inner_len ||
-		    bpf_ntohs(ip->tot_len) < ip->ihl * 4)
+		if (!ip || ip->version != 4 || ip->ihl < 5 ||
+		    bpf_ntohs(ip->tot_len) > d->inner_len || bpf_ntohs(ip->tot_len) < ip->ihl * 4)
 			return XT_R_DROP_INNER_TRUNC;
 		ecn = ip->tos & ECN_MASK;
 		if (d->outer_ecn == ECN_CE && ecn != ECN_CE) {

@@ -179,7 +179,8 @@ static __always_inline void build_ipv6(struct ipv6hdr *h, const struct xt_tunnel
 }
 
 static __always_inline void build_encap_limit(struct ipv6_encap_limit_hdr *h,
-					      const struct xt_tunnel *t, const struct inner_info *in)
+					      const struct xt_tunnel *t,
+					      const struct inner_info *in)
 {
 	h->nexthdr = outer_proto(t, in);
 	h->hdrlen = 0;
@@ -247,7 +248,8 @@ static __always_inline __u32 encap(struct __sk_buff *skb, const struct xt_tunnel
 		return XT_R_TX_NO_REMOTE;
 	if (olen > OUTER_MAX)
 		return XT_R_TX_ADJUST;
-	flags = (t->flags & XT_F_OUTER6) ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 : BPF_F_ADJ_ROOM_ENCAP_L3_IPV4;
+	flags = (t->flags & XT_F_OUTER6) ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 :
+					   BPF_F_ADJ_ROOM_ENCAP_L3_IPV4;
 	if (t->flags & XT_F_GRE)
 		flags |= BPF_F_ADJ_ROOM_ENCAP_L4_GRE;
 	if (bpf_skb_adjust_room(skb, olen, BPF_ADJ_ROOM_MAC, flags))

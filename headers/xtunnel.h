@@ -21,20 +21,20 @@ enum xt_type {
 
 /* xt_tunnel.flags */
 enum xt_tunnel_flag {
-	XT_F_IKEY = 1 << 0,          /* received packets carry ikey */
-	XT_F_OKEY = 1 << 1,          /* sent packets carry okey */
-	XT_F_TOS_INHERIT = 1 << 2,   /* outer TOS / traffic class from the inner packet */
-	XT_F_DF = 1 << 3,            /* outer DF set (pmtudisc) */
-	XT_F_OUTER6 = 1 << 4,        /* IPv6 underlay */
-	XT_F_INNER4 = 1 << 5,        /* carries IPv4 */
-	XT_F_INNER6 = 1 << 6,        /* carries IPv6 */
-	XT_F_INNER_MPLS = 1 << 7,    /* carries MPLS (RFC 4023) */
-	XT_F_ENCAP_LIMIT = 1 << 8,   /* sends the RFC 2473 encapsulation limit option */
-	XT_F_FLOW_INHERIT = 1 << 9,  /* outer flow label from the inner IPv6 packet */
-	XT_F_IGNORE_DF = 1 << 10,    /* inner DF does not set the outer DF */
-	XT_F_REMOTE_6TO4 = 1 << 11,  /* sit: remote from a 2002::/16 inner destination */
+	XT_F_IKEY = 1 << 0,           /* received packets carry ikey */
+	XT_F_OKEY = 1 << 1,           /* sent packets carry okey */
+	XT_F_TOS_INHERIT = 1 << 2,    /* outer TOS / traffic class from the inner packet */
+	XT_F_DF = 1 << 3,             /* outer DF set (pmtudisc) */
+	XT_F_OUTER6 = 1 << 4,         /* IPv6 underlay */
+	XT_F_INNER4 = 1 << 5,         /* carries IPv4 */
+	XT_F_INNER6 = 1 << 6,         /* carries IPv6 */
+	XT_F_INNER_MPLS = 1 << 7,     /* carries MPLS (RFC 4023) */
+	XT_F_ENCAP_LIMIT = 1 << 8,    /* sends the RFC 2473 encapsulation limit option */
+	XT_F_FLOW_INHERIT = 1 << 9,   /* outer flow label from the inner IPv6 packet */
+	XT_F_IGNORE_DF = 1 << 10,     /* inner DF does not set the outer DF */
+	XT_F_REMOTE_6TO4 = 1 << 11,   /* sit: remote from a 2002::/16 inner destination */
 	XT_F_REMOTE_ISATAP = 1 << 12, /* sit: remote from an ISATAP interface identifier */
-	XT_F_GRE = 1 << 13,          /* a GRE header sits between outer and inner */
+	XT_F_GRE = 1 << 13,           /* a GRE header sits between outer and inner */
 };
 
 /* Why a packet left the fast path, or what happened to it. One counter
@@ -42,32 +42,32 @@ enum xt_tunnel_flag {
  * XT_R_DROP_* are dropped. Names reach users via BTF: keep them stable.
  */
 enum xt_reason {
-	XT_R_PASS_NOT_IP = 0,    /* rx: not IPv4/IPv6 */
-	XT_R_PASS_NOT_TUNNEL,    /* rx: IP, but no tunnel protocol */
-	XT_R_PASS_TRUNCATED,     /* rx: outer headers shorter than they say */
-	XT_R_PASS_BAD_IHL,       /* rx: bad IPv4 version or IHL < 5 */
-	XT_R_PASS_IP_OPTIONS,    /* rx: outer IPv4 options */
-	XT_R_PASS_FRAGMENT,      /* rx: outer fragment (IPv4, or an IPv6 fragment header) */
-	XT_R_PASS_NO_TUNNEL,     /* rx: no tunnel for (local, remote, protocol, key) */
-	XT_R_PASS_GRE_VERSION,   /* rx: GRE version != 0 */
-	XT_R_PASS_GRE_ROUTING,   /* rx: GRE routing or strict source route bit */
-	XT_R_PASS_GRE_CSUM,      /* rx: GRE checksum present */
-	XT_R_PASS_GRE_SEQ,       /* rx: GRE sequence number present */
-	XT_R_PASS_EXT_HEADERS,   /* rx: IPv6 extension headers we do not walk */
-	XT_R_DROP_INNER_TRUNC,   /* rx: inner packet truncated or malformed */
-	XT_R_DROP_INNER_PROTO,   /* rx: inner protocol not carried by this tunnel (mode) */
-	XT_R_DROP_ECN,           /* rx: outer CE on a not-ECT inner packet */
-	XT_R_DROP_ADJUST,        /* rx: bpf_xdp_adjust_head failed */
-	XT_R_DECAP,              /* rx: decapsulated and redirected */
-	XT_R_TX_NO_TUNNEL,       /* tx: program on a device with no tunnel */
-	XT_R_TX_NOT_IP,          /* tx: frame is not IPv4/IPv6/MPLS */
-	XT_R_TX_INNER_FAMILY,    /* tx: payload not carried by this tunnel (mode) */
-	XT_R_TX_TRUNCATED,       /* tx: inner header truncated */
-	XT_R_TX_TOO_BIG,         /* tx: larger than the underlay MTU */
-	XT_R_TX_NO_REMOTE,       /* tx: sit 6to4/ISATAP destination gives no remote */
-	XT_R_TX_ADJUST,          /* tx: bpf_skb_adjust_room/store failed */
-	XT_R_TX_REDIRECT,        /* tx: bpf_redirect_neigh failed */
-	XT_R_ENCAP,              /* tx: encapsulated and redirected */
+	XT_R_PASS_NOT_IP = 0,  /* rx: not IPv4/IPv6 */
+	XT_R_PASS_NOT_TUNNEL,  /* rx: IP, but no tunnel protocol */
+	XT_R_PASS_TRUNCATED,   /* rx: outer headers shorter than they say */
+	XT_R_PASS_BAD_IHL,     /* rx: bad IPv4 version or IHL < 5 */
+	XT_R_PASS_IP_OPTIONS,  /* rx: outer IPv4 options */
+	XT_R_PASS_FRAGMENT,    /* rx: outer fragment (IPv4, or an IPv6 fragment header) */
+	XT_R_PASS_NO_TUNNEL,   /* rx: no tunnel for (local, remote, protocol, key) */
+	XT_R_PASS_GRE_VERSION, /* rx: GRE version != 0 */
+	XT_R_PASS_GRE_ROUTING, /* rx: GRE routing or strict source route bit */
+	XT_R_PASS_GRE_CSUM,    /* rx: GRE checksum present */
+	XT_R_PASS_GRE_SEQ,     /* rx: GRE sequence number present */
+	XT_R_PASS_EXT_HEADERS, /* rx: IPv6 extension headers we do not walk */
+	XT_R_DROP_INNER_TRUNC, /* rx: inner packet truncated or malformed */
+	XT_R_DROP_INNER_PROTO, /* rx: inner protocol not carried by this tunnel (mode) */
+	XT_R_DROP_ECN,         /* rx: outer CE on a not-ECT inner packet */
+	XT_R_DROP_ADJUST,      /* rx: bpf_xdp_adjust_head failed */
+	XT_R_DECAP,            /* rx: decapsulated and redirected */
+	XT_R_TX_NO_TUNNEL,     /* tx: program on a device with no tunnel */
+	XT_R_TX_NOT_IP,        /* tx: frame is not IPv4/IPv6/MPLS */
+	XT_R_TX_INNER_FAMILY,  /* tx: payload not carried by this tunnel (mode) */
+	XT_R_TX_TRUNCATED,     /* tx: inner header truncated */
+	XT_R_TX_TOO_BIG,       /* tx: larger than the underlay MTU */
+	XT_R_TX_NO_REMOTE,     /* tx: sit 6to4/ISATAP destination gives no remote */
+	XT_R_TX_ADJUST,        /* tx: bpf_skb_adjust_room/store failed */
+	XT_R_TX_REDIRECT,      /* tx: bpf_redirect_neigh failed */
+	XT_R_ENCAP,            /* tx: encapsulated and redirected */
 	XT_R_MAX,
 };
 
