@@ -48,7 +48,7 @@ build: ## build bin/xtunnel and bin/xtunnel-lab
 	$(GO) build -o bin/xtunnel ./cmd/xtunnel
 	$(GO) build -o bin/xtunnel-lab ./cmd/xtunnel-lab
 
-test: deps check-generated ## deps, loader/ up to date, go vet, every test (end-to-end ones need root)
+test: deps check-generated lint ## deps, loader/ up to date, go vet, every test (end-to-end ones need root)
 	$(GO) vet ./...
 	@rc=0; \
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/test$$') || rc=1; \
@@ -62,7 +62,7 @@ demo: deps build ## build, then run every tunnel type in a namespace lab and pri
 bench: ## benchmarks
 	$(GO) test -run '^$$' -bench . ./...
 
-lint: deps ## gofmt, go vet, clang-format (kernel style, .clang-format) on bpf/ and headers/
+lint: ## gofmt, go vet, clang-format (kernel style, .clang-format) on bpf/ and headers/
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt -w:" >&2; echo "$$out" >&2; exit 1; fi
 	$(GO) vet ./...
 	@if [ -n "$(C_SOURCES)" ]; then $(CLANG_FORMAT) --dry-run --Werror $(C_SOURCES) && echo "clang-format: ok"; fi

@@ -6,6 +6,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "encap.h"
+#include "pmtu.h"
 
 SEC("tc")
 int xt_tc_encap(struct __sk_buff *skb)
@@ -14,7 +15,7 @@ int xt_tc_encap(struct __sk_buff *skb)
 	struct inner_info in = {};
 	struct xt_tunnel *t;
 	struct xt_tun_stats *st;
-	__u32 reason, mtu = 0;
+	__u32 reason;
 	__u32 segs;
 
 	t = bpf_map_lookup_elem(&xt_encap, &ifindex);
@@ -31,17 +32,15 @@ int xt_tc_encap(struct __sk_buff *skb)
 		reason = XT_R_TX_INNER_FAMILY;
 		goto drop;
 	}
-	if (bpf_check_mtu(skb, t->link_ifindex, &mtu, outer_len(t), 0)) {
-		reason = XT_R_TX_TOO_BIG;
+	reason = pmtu_check(skb, t, &in);
+	if (reason != XT_R_ENCAP)
 		goto drop;
-	}
 	reason = encap(skb, t, &in);
 	if (reason != XT_R_ENCAP)
 		goto drop;
-	if (bpf_redirect_neigh(t->link_ifindex, NULL, 0, 0) != TC_ACT_REDIRECT) {
-		reason = XT_R_TX_REDIRECT;
+	reason = encap_redirect(skb, t, &in);
+	if (reason != XT_R_ENCAP)
 		goto drop;
-	}
 	segs = skb->gso_segs ? skb->gso_segs : 1;
 	if (st) {
 		st->tx_packets += segs;
@@ -54,6 +53,9 @@ drop:
 	xt_count(reason);
 	if (st)
 		st->tx_dropped++;
+	/* Too big: skb is now the ICMP error telling the sender so. */
+	if (reason == XT_R_TX_PMTU_ICMP)
+		return bpf_redirect(ifindex, BPF_F_INGRESS);
 	return TC_ACT_SHOT;
 }
 

@@ -33,7 +33,8 @@ func notYet(s tunnel.Spec) error {
 		on   bool
 		word string
 	}{
-		{s.ICsum || s.OCsum, "csum"}, {s.ISeq || s.OSeq, "seq"}, {s.Encap.Type != tunnel.EncapNone, "encap fou|gue"},
+		{s.ICsum || s.OCsum, "csum"}, {s.ISeq || s.OSeq, "seq"}, {s.Encap.Csum, "encap-csum"},
+		{s.Encap.Type != tunnel.EncapNone && s.Type.Outer6(), "encap fou|gue over IPv6"},
 	} {
 		if o.on {
 			return fmt.Errorf("%s on %s is not in xtunnel's fast path yet; create the tunnel without it", o.word, s.Type)
@@ -170,8 +171,10 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 	if err := tb.PutTunnel(t); err != nil {
 		return fail(err)
 	}
-	if w := slowPathNote(s.Type); w != "" {
-		warnings = append(warnings, w)
+	for _, w := range []string{slowPathNote(s.Type), d.fouNote(s)} {
+		if w != "" {
+			warnings = append(warnings, w)
+		}
 	}
 	return Link{Tunnel: t, Link: uname, Present: true}, warnings, nil
 }

@@ -7,6 +7,7 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "xtunnel.h"
@@ -87,6 +88,7 @@ static __always_inline __u32 outer_ipv4(struct cursor *c, struct decap_ctx *d,
 	case IPPROTO_IPIP:
 	case IPPROTO_IPV6:
 	case IPPROTO_MPLS:
+	case IPPROTO_UDP:
 		break;
 	default:
 		return XT_R_PASS_NOT_TUNNEL;
@@ -139,6 +141,7 @@ static __always_inline __u32 outer_ipv6(struct cursor *c, struct decap_ctx *d,
 	case IPPROTO_GRE:
 	case IPPROTO_IPIP:
 	case IPPROTO_IPV6:
+	case IPPROTO_UDP:
 		break;
 	case IPPROTO_FRAGMENT:
 		return XT_R_PASS_FRAGMENT;
@@ -160,6 +163,52 @@ static __always_inline __u32 outer_ipv6(struct cursor *c, struct decap_ctx *d,
 	return XT_R_DECAP;
 }
 
+/* FOU and GUE: a configured UDP port says what follows. Sets dk->proto to
+ * the payload's protocol.
+ */
+static __always_inline __u32 parse_udp_encap(struct cursor *c, struct xt_decap_key *dk, __u8 family)
+{
+	struct udphdr *uh = cursor_pull(c, sizeof(*uh));
+	struct xt_fou_key fk = { .family = family };
+	struct xt_fou_port *fp;
+	__u8 *gue;
+
+	if (!uh)
+		return XT_R_PASS_TRUNCATED;
+	fk.port = uh->dest;
+	fp = bpf_map_lookup_elem(&xt_fou, &fk);
+	if (!fp)
+		return XT_R_PASS_NOT_TUNNEL;
+	if (!fp->gue) {
+		dk->proto = fp->ipproto;
+		return XT_R_DECAP;
+	}
+	gue = c->pos;
+	if ((void *)(gue + 1) > c->end)
+		return XT_R_PASS_TRUNCATED;
+	switch (gue[0] >> 6) {
+	case 0: /* header: version 0, C, hlen; protocol; flags */
+		if (!cursor_pull(c, 4))
+			return XT_R_PASS_TRUNCATED;
+		if (gue[0] & 0x20)
+			return XT_R_PASS_GUE_CONTROL;
+		if ((gue[0] & 0x1f) && !cursor_pull(c, (__u32)(gue[0] & 0x1f) * 4))
+			return XT_R_PASS_TRUNCATED;
+		dk->proto = gue[1];
+		return XT_R_DECAP;
+	case 1: /* version 1: the IP header itself, no GUE header */
+		if ((gue[0] >> 4) == 4) {
+			dk->proto = IPPROTO_IPIP;
+			return XT_R_DECAP;
+		}
+		if ((gue[0] >> 4) == 6) {
+			dk->proto = IPPROTO_IPV6;
+			return XT_R_DECAP;
+		}
+	}
+	return XT_R_PASS_GUE_VERSION;
+}
+
 /* Finds the tunnel an outer packet (ethertype proto) belongs to. */
 static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto,
 				      struct decap_ctx *d)
@@ -177,6 +226,11 @@ static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto
 		reason = proto ? XT_R_PASS_NOT_IP : XT_R_PASS_TRUNCATED;
 	if (reason != XT_R_DECAP)
 		return reason;
+	if (dk.proto == IPPROTO_UDP) {
+		reason = parse_udp_encap(c, &dk, proto == bpf_htons(ETH_P_IP) ? 4 : 6);
+		if (reason != XT_R_DECAP)
+			return reason;
+	}
 
 	switch (dk.proto) {
 	case IPPROTO_GRE:
@@ -190,8 +244,11 @@ static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto
 	case IPPROTO_IPV6:
 		d->inner_proto = bpf_htons(ETH_P_IPV6);
 		break;
-	default:
+	case IPPROTO_MPLS:
 		d->inner_proto = bpf_htons(ETH_P_MPLS_UNICAST);
+		break;
+	default:
+		return XT_R_PASS_NOT_TUNNEL;
 	}
 
 	d->t = bpf_map_lookup_elem(&xt_decap, &dk);

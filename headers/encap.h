@@ -7,6 +7,7 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/udp.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -36,10 +37,10 @@ struct inner_info {
 	__u32 len;       /* L3 length */
 };
 
-/* The largest outer header built here: IPv6, encapsulation limit, GRE
- * with key. Builders fill it from the front.
+/* Room for the largest outer header: IPv6, encapsulation limit, UDP, GUE,
+ * GRE with key (68 bytes). Builders fill it from the front.
  */
-#define OUTER_MAX 64
+#define OUTER_MAX 72
 
 static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_info *in)
 {
@@ -92,8 +93,10 @@ static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_inf
 	return XT_R_TX_NOT_IP;
 }
 
-/* The outer IP protocol for inner packet in on tunnel t. */
-static __always_inline __u8 outer_proto(const struct xt_tunnel *t, const struct inner_info *in)
+/* The protocol of what follows the outer IP header, or the UDP
+ * encapsulation (FOU: its port says it; GUE: its header).
+ */
+static __always_inline __u8 payload_proto(const struct xt_tunnel *t, const struct inner_info *in)
 {
 	if (t->flags & XT_F_GRE)
 		return IPPROTO_GRE;
@@ -104,6 +107,22 @@ static __always_inline __u8 outer_proto(const struct xt_tunnel *t, const struct 
 	return IPPROTO_MPLS;
 }
 
+/* The outer IP header's protocol. */
+static __always_inline __u8 outer_proto(const struct xt_tunnel *t, const struct inner_info *in)
+{
+	if (t->flags & (XT_F_FOU | XT_F_GUE))
+		return IPPROTO_UDP;
+	return payload_proto(t, in);
+}
+
+/* Bytes of GRE header t sends. */
+static __always_inline __u32 gre_len(const struct xt_tunnel *t)
+{
+	if (!(t->flags & XT_F_GRE))
+		return 0;
+	return sizeof(struct gre_base) + ((t->flags & XT_F_OKEY) ? 4 : 0);
+}
+
 /* Bytes of outer header for tunnel t. */
 static __always_inline __u32 outer_len(const struct xt_tunnel *t)
 {
@@ -111,9 +130,42 @@ static __always_inline __u32 outer_len(const struct xt_tunnel *t)
 
 	if (t->flags & XT_F_ENCAP_LIMIT)
 		n += sizeof(struct ipv6_encap_limit_hdr);
-	if (t->flags & XT_F_GRE)
-		n += sizeof(struct gre_base) + ((t->flags & XT_F_OKEY) ? 4 : 0);
-	return n;
+	if (t->flags & (XT_F_FOU | XT_F_GUE))
+		n += sizeof(struct udphdr);
+	if (t->flags & XT_F_GUE)
+		n += 4;
+	return n + gre_len(t);
+}
+
+/* UDP source port for FOU/GUE: fixed, or the inner flow's hash scaled into
+ * the ephemeral range 32768-60999 (multiply-shift: no modulo bias), so one
+ * flow keeps one port and flows spread over RSS queues and ECMP paths.
+ */
+static __always_inline __be16 encap_sport(const struct xt_tunnel *t, __u32 hash)
+{
+	if (t->encap_sport)
+		return t->encap_sport;
+	return bpf_htons(32768 + (__u16)(((__u64)hash * (60999 - 32768 + 1)) >> 32));
+}
+
+/* UDP header, and the GUE header (version 0, no flags) when t uses GUE. */
+static __always_inline __u32 build_udp(void *p, const struct xt_tunnel *t,
+				       const struct inner_info *in, __u32 len, __u32 hash)
+{
+	struct udphdr *uh = p;
+	__u8 *gue = (__u8 *)(uh + 1);
+
+	uh->source = encap_sport(t, hash);
+	uh->dest = t->encap_dport;
+	uh->len = bpf_htons(len);
+	uh->check = 0; /* IPv4: no checksum (noencap-csum) */
+	if (!(t->flags & XT_F_GUE))
+		return sizeof(*uh);
+	gue[0] = 0;
+	gue[1] = payload_proto(t, in);
+	gue[2] = 0;
+	gue[3] = 0;
+	return sizeof(*uh) + 4;
 }
 
 /* The remote of a sit tunnel with remote any: 6to4 (2002:V4ADDR::/48,
@@ -207,7 +259,7 @@ static __always_inline void build_gre(void *p, const struct xt_tunnel *t,
  * the packet has no remote (sit 6to4/ISATAP).
  */
 static __always_inline __u32 build_outer(__u8 *buf, const struct xt_tunnel *t,
-					 const struct inner_info *in)
+					 const struct inner_info *in, __u32 hash)
 {
 	__u32 olen = outer_len(t), off;
 	__be32 daddr;
@@ -229,7 +281,9 @@ static __always_inline __u32 build_outer(__u8 *buf, const struct xt_tunnel *t,
 		build_ipv4((struct iphdr *)buf, t, in, olen, daddr);
 		off = sizeof(struct iphdr);
 	}
-	if (t->flags & XT_F_GRE)
+	if (t->flags & (XT_F_FOU | XT_F_GUE))
+		off += build_udp(buf + off, t, in, in->len + olen - off, hash);
+	if (t->flags & XT_F_GRE && off <= OUTER_MAX - sizeof(struct gre_base) - 4)
 		build_gre(buf + off, t, in);
 	return olen;
 }
@@ -243,17 +297,29 @@ static __always_inline __u32 encap(struct __sk_buff *skb, const struct xt_tunnel
 	struct ethhdr eth;
 	__u32 olen;
 
-	olen = build_outer(buf, t, in);
+	olen = build_outer(buf, t, in, bpf_get_hash_recalc(skb));
 	if (!olen)
 		return XT_R_TX_NO_REMOTE;
 	if (olen > OUTER_MAX)
 		return XT_R_TX_ADJUST;
-	flags = (t->flags & XT_F_OUTER6) ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 :
-					   BPF_F_ADJ_ROOM_ENCAP_L3_IPV4;
-	if (t->flags & XT_F_GRE)
-		flags |= BPF_F_ADJ_ROOM_ENCAP_L4_GRE;
-	if (bpf_skb_adjust_room(skb, olen, BPF_ADJ_ROOM_MAC, flags))
-		return XT_R_TX_ADJUST;
+	if (in->family == XT_F_INNER_MPLS) {
+		/* bpf_skb_adjust_room takes IP packets only: push room at the
+		 * front instead; Ethernet and outer headers overwrite the old
+		 * Ethernet header below.
+		 */
+		if (bpf_skb_change_head(skb, olen, 0))
+			return XT_R_TX_ADJUST;
+	} else {
+		flags = (t->flags & XT_F_OUTER6) ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 :
+						   BPF_F_ADJ_ROOM_ENCAP_L3_IPV4;
+		if (t->flags & (XT_F_FOU | XT_F_GUE))
+			/* GSO sees a GRE header inside UDP as the inner packet's L2. */
+			flags |= BPF_F_ADJ_ROOM_ENCAP_L4_UDP | BPF_F_ADJ_ROOM_ENCAP_L2(gre_len(t));
+		else if (t->flags & XT_F_GRE)
+			flags |= BPF_F_ADJ_ROOM_ENCAP_L4_GRE;
+		if (bpf_skb_adjust_room(skb, olen, BPF_ADJ_ROOM_MAC, flags))
+			return XT_R_TX_ADJUST;
+	}
 
 	/* The next hop's MACs come from bpf_redirect_neigh; the destination
 	 * only has to be unicast for it to accept the frame.
@@ -264,5 +330,34 @@ static __always_inline __u32 encap(struct __sk_buff *skb, const struct xt_tunnel
 	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) ||
 	    bpf_skb_store_bytes(skb, sizeof(eth), buf, olen, 0))
 		return XT_R_TX_ADJUST;
+	return XT_R_ENCAP;
+}
+
+/* Sends the encapsulated packet out of the underlay. */
+static __always_inline __u32 encap_redirect(struct __sk_buff *skb, const struct xt_tunnel *t,
+					    const struct inner_info *in)
+{
+	struct bpf_fib_lookup fib = {};
+
+	if (in->family != XT_F_INNER_MPLS) {
+		if (bpf_redirect_neigh(t->link_ifindex, NULL, 0, 0) != TC_ACT_REDIRECT)
+			return XT_R_TX_REDIRECT;
+		return XT_R_ENCAP;
+	}
+	/* skb->protocol stays MPLS, which bpf_redirect_neigh refuses: find the
+	 * next hop here. MPLS rides IPv4 outer headers only (ipip, sit).
+	 */
+	fib.family = 2; /* AF_INET */
+	__builtin_memcpy(&fib.ipv4_src, t->local + 12, 4);
+	__builtin_memcpy(&fib.ipv4_dst, t->remote + 12, 4);
+	fib.ifindex = t->link_ifindex;
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
+	    BPF_FIB_LKUP_RET_SUCCESS)
+		return XT_R_TX_NO_NEIGH;
+	if (bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) ||
+	    bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0))
+		return XT_R_TX_ADJUST;
+	if (bpf_redirect(fib.ifindex, 0) != TC_ACT_REDIRECT)
+		return XT_R_TX_REDIRECT;
 	return XT_R_ENCAP;
 }

@@ -46,6 +46,22 @@ struct {
 	__type(value, __u64);
 } xt_reasons SEC(".maps");
 
+/* FOU/GUE receive ports. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_PORTS);
+	__type(key, struct xt_fou_key);
+	__type(value, struct xt_fou_port);
+} xt_fou SEC(".maps");
+
+/* Rate limit of the ICMP errors xtunnel sends, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_ratelimit);
+} xt_icmp_rl SEC(".maps");
+
 /* Underlay netdevs xtunnel is attached to (control plane only). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

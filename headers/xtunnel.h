@@ -35,6 +35,8 @@ enum xt_tunnel_flag {
 	XT_F_REMOTE_6TO4 = 1 << 11,   /* sit: remote from a 2002::/16 inner destination */
 	XT_F_REMOTE_ISATAP = 1 << 12, /* sit: remote from an ISATAP interface identifier */
 	XT_F_GRE = 1 << 13,           /* a GRE header sits between outer and inner */
+	XT_F_FOU = 1 << 14,           /* UDP encapsulation (FOU) */
+	XT_F_GUE = 1 << 15,           /* UDP + GUE header (GUE) */
 };
 
 /* Why a packet left the fast path, or what happened to it. One counter
@@ -54,6 +56,8 @@ enum xt_reason {
 	XT_R_PASS_GRE_CSUM,    /* rx: GRE checksum present */
 	XT_R_PASS_GRE_SEQ,     /* rx: GRE sequence number present */
 	XT_R_PASS_EXT_HEADERS, /* rx: IPv6 extension headers we do not walk */
+	XT_R_PASS_GUE_CONTROL, /* rx: GUE control message */
+	XT_R_PASS_GUE_VERSION, /* rx: GUE version other than 0 or 1 */
 	XT_R_DROP_INNER_TRUNC, /* rx: inner packet truncated or malformed */
 	XT_R_DROP_INNER_PROTO, /* rx: inner protocol not carried by this tunnel (mode) */
 	XT_R_DROP_ECN,         /* rx: outer CE on a not-ECT inner packet */
@@ -65,9 +69,12 @@ enum xt_reason {
 	XT_R_TX_TRUNCATED,     /* tx: inner header truncated */
 	XT_R_TX_TOO_BIG,       /* tx: larger than the underlay MTU */
 	XT_R_TX_NO_REMOTE,     /* tx: sit 6to4/ISATAP destination gives no remote */
+	XT_R_TX_NO_NEIGH,      /* tx: no route or neighbour for an MPLS packet's outer header */
 	XT_R_TX_ADJUST,        /* tx: bpf_skb_adjust_room/store failed */
 	XT_R_TX_REDIRECT,      /* tx: bpf_redirect_neigh failed */
 	XT_R_ENCAP,            /* tx: encapsulated and redirected */
+	XT_R_TX_PMTU_ICMP,     /* tx: too big: ICMP frag needed / packet too big sent back */
+	XT_R_TX_PMTU_LIMITED,  /* tx: too big, ICMP error rate-limited: dropped, no reply */
 	XT_R_MAX,
 };
 
@@ -85,6 +92,8 @@ struct xt_tunnel {
 	__u32 peer_ifindex; /* its veth peer: devmap target for decap */
 	__u32 link_ifindex; /* underlay netdev */
 	__u32 flags;        /* enum xt_tunnel_flag */
+	__be16 encap_sport; /* FOU/GUE UDP source port; 0: a hash of the inner flow */
+	__be16 encap_dport; /* FOU/GUE UDP destination port */
 	__u8 type;          /* enum xt_type */
 	__u8 ttl;           /* TTL / hop limit; 0: inherit from the inner packet */
 	__u8 tos;           /* TOS / traffic class, unless XT_F_TOS_INHERIT */
@@ -115,6 +124,25 @@ struct xt_tun_stats {
 	__u64 tx_packets;
 	__u64 tx_bytes;
 	__u64 tx_dropped;
+};
+
+/* A FOU or GUE receive port (xt_fou), as `xtunnel fou add` sets it. */
+struct xt_fou_key {
+	__be16 port; /* UDP destination port */
+	__u8 family; /* 4 or 6: the outer IP version it listens on */
+	__u8 pad;
+};
+
+struct xt_fou_port {
+	__u8 ipproto; /* FOU: protocol of the payload; 0 for GUE */
+	__u8 gue;     /* 1: the payload starts with a GUE header */
+	__u8 pad[2];
+};
+
+/* Token bucket for ICMP errors xtunnel sends (per CPU, xt_icmp_rl). */
+struct xt_ratelimit {
+	__u64 last_ns;
+	__u64 tokens;
 };
 
 /* An underlay netdev xtunnel is attached to (xt_ports, key: ifindex).

@@ -28,6 +28,8 @@ type Maps struct {
 	TStats  *ebpf.Map // tunnel id -> per-CPU TunStatsT
 	Reasons *ebpf.Map // reason -> per-CPU count
 	Ports   *ebpf.Map // underlay ifindex -> PortT
+	FOU     *ebpf.Map // FOUKeyT -> FOUT
+	ICMPRL  *ebpf.Map // per-CPU ICMP error token bucket
 }
 
 // Generated types the maps hold.
@@ -36,6 +38,8 @@ type (
 	DecapKeyT = xdpUnderlayXtDecapKey
 	TunStatsT = xdpUnderlayXtTunStats
 	PortT     = xdpUnderlayXtPort
+	FOUKeyT   = xdpUnderlayXtFouKey
+	FOUT      = xdpUnderlayXtFouPort
 )
 
 // Constants shared with the programs (headers/xtunnel.h).
@@ -60,6 +64,8 @@ const (
 	FlagRemote6to4   = uint32(xdpUnderlayXtTunnelFlagXT_F_REMOTE_6TO4)
 	FlagRemoteISATAP = uint32(xdpUnderlayXtTunnelFlagXT_F_REMOTE_ISATAP)
 	FlagGRE          = uint32(xdpUnderlayXtTunnelFlagXT_F_GRE)
+	FlagFOU          = uint32(xdpUnderlayXtTunnelFlagXT_F_FOU)
+	FlagGUE          = uint32(xdpUnderlayXtTunnelFlagXT_F_GUE)
 
 	NumReasons = int(xdpUnderlayXtReasonXT_R_MAX)
 )
@@ -91,6 +97,7 @@ func Load(pinDir string) (*Objects, error) {
 	shared := map[string]*ebpf.Map{
 		"xt_encap": under.XtEncap, "xt_decap": under.XtDecap, "xt_devmap": under.XtDevmap,
 		"xt_tstats": under.XtTstats, "xt_reasons": under.XtReasons, "xt_ports": under.XtPorts,
+		"xt_fou": under.XtFou, "xt_icmp_rl": under.XtIcmpRl,
 	}
 	replace := &ebpf.CollectionOptions{MapReplacements: shared}
 
@@ -117,6 +124,7 @@ func Load(pinDir string) (*Objects, error) {
 		Maps: Maps{
 			Encap: under.XtEncap, Decap: under.XtDecap, Devmap: under.XtDevmap,
 			TStats: under.XtTstats, Reasons: under.XtReasons, Ports: under.XtPorts,
+			FOU: under.XtFou, ICMPRL: under.XtIcmpRl,
 		},
 	}, nil
 }
@@ -171,7 +179,7 @@ func ReasonNames() ([]string, error) {
 func PinPath(dir, name string) string { return filepath.Join(dir, name) }
 
 // mapNames are the pinned maps, by the name they are pinned under.
-var mapNames = []string{"xt_encap", "xt_decap", "xt_devmap", "xt_tstats", "xt_reasons", "xt_ports"}
+var mapNames = []string{"xt_encap", "xt_decap", "xt_devmap", "xt_tstats", "xt_reasons", "xt_ports", "xt_fou", "xt_icmp_rl"}
 
 // OpenPinnedMaps opens the maps pinned in pinDir without loading programs.
 // It returns an error wrapping os.ErrNotExist when nothing is pinned there.
@@ -187,12 +195,13 @@ func OpenPinnedMaps(pinDir string) (Maps, error) {
 		}
 		ms[i] = m
 	}
-	return Maps{Encap: ms[0], Decap: ms[1], Devmap: ms[2], TStats: ms[3], Reasons: ms[4], Ports: ms[5]}, nil
+	return Maps{Encap: ms[0], Decap: ms[1], Devmap: ms[2], TStats: ms[3], Reasons: ms[4], Ports: ms[5],
+		FOU: ms[6], ICMPRL: ms[7]}, nil
 }
 
 // Close closes every map.
 func (m Maps) Close() {
-	for _, x := range []*ebpf.Map{m.Encap, m.Decap, m.Devmap, m.TStats, m.Reasons, m.Ports} {
+	for _, x := range []*ebpf.Map{m.Encap, m.Decap, m.Devmap, m.TStats, m.Reasons, m.Ports, m.FOU, m.ICMPRL} {
 		if x != nil {
 			x.Close()
 		}

@@ -35,6 +35,11 @@ var (
 	addrRemote  = netip.MustParseAddr("198.51.100.2")
 	addrUnknown = netip.MustParseAddr("198.51.100.3")
 
+	// IPv6 underlay (ip6tnl, ip6gre).
+	addr6Local   = netip.MustParseAddr("2001:db8::1")
+	addr6Remote  = netip.MustParseAddr("2001:db8::2")
+	addr6Unknown = netip.MustParseAddr("2001:db8::3")
+
 	tunMAC  = net.HardwareAddr{0x02, 0x00, 0x00, 0x00, 0x01, 0x01}
 	peerMAC = net.HardwareAddr{0x02, 0x00, 0x00, 0x00, 0x01, 0x02}
 	// Addresses of frames the programs receive; they must not leak into output.
@@ -246,17 +251,23 @@ const (
 	ce     = 3
 )
 
-// inner describes an inner packet: IPv4 + ICMP echo, or IPv6 + UDP.
+// inner describes an inner packet: IPv4 + ICMP echo, IPv6 + UDP, or an
+// MPLS label stack entry over the IPv4 packet.
 type inner struct {
-	v6  bool
-	tos uint8 // IPv4 TOS or IPv6 traffic class
-	ttl uint8 // TTL or hop limit; 0 means 64
-	df  bool  // IPv4 only
+	v6   bool
+	mpls bool       // one MPLS label stack entry (label 1000, bottom of stack) over the IPv4 packet
+	tos  uint8      // IPv4 TOS or IPv6 traffic class
+	ttl  uint8      // TTL or hop limit (MPLS: the label stack entry's TTL); 0 means 64
+	df   bool       // IPv4 only
+	dst  netip.Addr // IPv6 destination; zero means fd00:20::5
 }
 
 var payload = []byte("xtunnel packet test payload, long enough to need no padding")
 
 func (in inner) etherType() layers.EthernetType {
+	if in.mpls {
+		return layers.EthernetTypeMPLSUnicast
+	}
 	if in.v6 {
 		return layers.EthernetTypeIPv6
 	}
@@ -269,11 +280,19 @@ func (in inner) bytes(t *testing.T) []byte {
 	if ttl == 0 {
 		ttl = 64
 	}
+	if in.mpls {
+		lse := &layers.MPLS{Label: 1000, StackBottom: true, TTL: ttl}
+		return serialize(t, lse, gopacket.Payload(inner{tos: in.tos, df: in.df}.bytes(t)))
+	}
 	if in.v6 {
+		dst := net.ParseIP("fd00:20::5")
+		if in.dst.IsValid() {
+			dst = ip(in.dst)
+		}
 		ip6 := &layers.IPv6{
 			Version: 6, TrafficClass: in.tos, FlowLabel: 0x12345, HopLimit: ttl,
 			NextHeader: layers.IPProtocolUDP,
-			SrcIP:      net.ParseIP("fd00:9::1"), DstIP: net.ParseIP("fd00:20::5"),
+			SrcIP:      net.ParseIP("fd00:9::1"), DstIP: dst,
 		}
 		udp := &layers.UDP{SrcPort: 40000, DstPort: 5001}
 		if err := udp.SetNetworkLayerForChecksum(ip6); err != nil {
@@ -358,6 +377,22 @@ func describe(pkt []byte) []string {
 			add(i, "IPv6", "HopLimit", l.HopLimit)
 			add(i, "IPv6", "Src", l.SrcIP)
 			add(i, "IPv6", "Dst", l.DstIP)
+		case *layers.IPv6HopByHop:
+			add(i, "IPv6HopByHop", "NextHeader", l.NextHeader)
+			add(i, "IPv6HopByHop", "HeaderLength", l.HeaderLength)
+			add(i, "IPv6HopByHop", "Bytes", hex.EncodeToString(l.Contents))
+		case *layers.IPv6Destination:
+			add(i, "IPv6Destination", "NextHeader", l.NextHeader)
+			add(i, "IPv6Destination", "HeaderLength", l.HeaderLength)
+			for j, o := range l.Options {
+				add(i, "IPv6Destination", fmt.Sprintf("Option%d", j),
+					fmt.Sprintf("type=%d len=%d data=%x", o.OptionType, o.OptionLength, o.OptionData))
+			}
+		case *layers.MPLS:
+			add(i, "MPLS", "Label", l.Label)
+			add(i, "MPLS", "TrafficClass", l.TrafficClass)
+			add(i, "MPLS", "StackBottom", l.StackBottom)
+			add(i, "MPLS", "TTL", l.TTL)
 		case *layers.GRE:
 			add(i, "GRE", "Checksum", l.ChecksumPresent)
 			add(i, "GRE", "Routing", l.RoutingPresent)
@@ -405,4 +440,26 @@ func checkFrame(t *testing.T, got, want []byte) {
 	}
 	t.Errorf("output frame differs (%d bytes, want %d):\n%s\ngot  %x\nwant %x",
 		len(got), len(want), strings.Join(diff, "\n"), got, want)
+}
+
+// checkRoundTrip encapsulates the inner packet in on tunnel tx, feeds the
+// result to the decap of tunnel rx (the other end) and checks that rx's
+// overlay receives in unchanged, with both ends' counters. tx's own decap
+// must not take its own packet.
+func checkRoundTrip(t *testing.T, tx, rx maps.Tunnel, in inner) {
+	t.Helper()
+	l3 := in.bytes(t)
+	txd := newDataplane(t, tx)
+	enc := txd.run(t, txd.objs.Encap, ethFrame(t, wireDstMAC, wireSrcMAC, in.etherType(), l3))
+	checkVerdict(t, enc, tcRedirect, "encap")
+
+	rxd := newDataplane(t, rx)
+	dec := rxd.run(t, rxd.objs.Underlay, enc.out)
+	checkVerdict(t, dec, xdpRedirect, "decap")
+	checkFrame(t, dec.out, ethFrame(t, rx.MAC, rx.PeerMAC, in.etherType(), l3))
+	checkCounters(t, txd.counters(t, tx.ID), maps.Counters{TxPackets: 1, TxBytes: uint64(len(l3))})
+	checkCounters(t, rxd.counters(t, rx.ID), maps.Counters{RxPackets: 1, RxBytes: uint64(len(l3))})
+
+	own := txd.run(t, txd.objs.Underlay, enc.out)
+	checkVerdict(t, own, xdpPass, "pass_no_tunnel")
 }

@@ -23,11 +23,31 @@ type tcOverlayXtDecapKey struct {
 	HasKey uint8
 }
 
+type tcOverlayXtFouKey struct {
+	_      structs.HostLayout
+	Port   uint16
+	Family uint8
+	Pad    uint8
+}
+
+type tcOverlayXtFouPort struct {
+	_       structs.HostLayout
+	Ipproto uint8
+	Gue     uint8
+	Pad     [2]uint8
+}
+
 type tcOverlayXtPort struct {
 	_       structs.HostLayout
 	Ifindex uint32
 	XdpMode uint8
 	Pad     [3]uint8
+}
+
+type tcOverlayXtRatelimit struct {
+	_      structs.HostLayout
+	LastNs uint64
+	Tokens uint64
 }
 
 type tcOverlayXtTunStats struct {
@@ -52,6 +72,8 @@ type tcOverlayXtTunnel struct {
 	PeerIfindex uint32
 	LinkIfindex uint32
 	Flags       uint32
+	EncapSport  uint16
+	EncapDport  uint16
 	Type        uint8
 	Ttl         uint8
 	Tos         uint8
@@ -71,6 +93,8 @@ const (
 	tcOverlayMapXtDecap    = "xt_decap"
 	tcOverlayMapXtDevmap   = "xt_devmap"
 	tcOverlayMapXtEncap    = "xt_encap"
+	tcOverlayMapXtFou      = "xt_fou"
+	tcOverlayMapXtIcmpRl   = "xt_icmp_rl"
 	tcOverlayMapXtPorts    = "xt_ports"
 	tcOverlayMapXtReasons  = "xt_reasons"
 	tcOverlayMapXtTstats   = "xt_tstats"
@@ -129,6 +153,8 @@ type tcOverlayMapSpecs struct {
 	XtDecap   *ebpf.MapSpec `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.MapSpec `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
+	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
+	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
@@ -163,6 +189,8 @@ type tcOverlayMaps struct {
 	XtDecap   *ebpf.Map `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.Map `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
+	XtFou     *ebpf.Map `ebpf:"xt_fou"`
+	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
@@ -173,6 +201,8 @@ func (m *tcOverlayMaps) Close() error {
 		m.XtDecap,
 		m.XtDevmap,
 		m.XtEncap,
+		m.XtFou,
+		m.XtIcmpRl,
 		m.XtPorts,
 		m.XtReasons,
 		m.XtTstats,

@@ -23,11 +23,31 @@ type xdpOverlayXtDecapKey struct {
 	HasKey uint8
 }
 
+type xdpOverlayXtFouKey struct {
+	_      structs.HostLayout
+	Port   uint16
+	Family uint8
+	Pad    uint8
+}
+
+type xdpOverlayXtFouPort struct {
+	_       structs.HostLayout
+	Ipproto uint8
+	Gue     uint8
+	Pad     [2]uint8
+}
+
 type xdpOverlayXtPort struct {
 	_       structs.HostLayout
 	Ifindex uint32
 	XdpMode uint8
 	Pad     [3]uint8
+}
+
+type xdpOverlayXtRatelimit struct {
+	_      structs.HostLayout
+	LastNs uint64
+	Tokens uint64
 }
 
 type xdpOverlayXtTunStats struct {
@@ -52,6 +72,8 @@ type xdpOverlayXtTunnel struct {
 	PeerIfindex uint32
 	LinkIfindex uint32
 	Flags       uint32
+	EncapSport  uint16
+	EncapDport  uint16
 	Type        uint8
 	Ttl         uint8
 	Tos         uint8
@@ -71,6 +93,8 @@ const (
 	xdpOverlayMapXtDecap       = "xt_decap"
 	xdpOverlayMapXtDevmap      = "xt_devmap"
 	xdpOverlayMapXtEncap       = "xt_encap"
+	xdpOverlayMapXtFou         = "xt_fou"
+	xdpOverlayMapXtIcmpRl      = "xt_icmp_rl"
 	xdpOverlayMapXtPorts       = "xt_ports"
 	xdpOverlayMapXtReasons     = "xt_reasons"
 	xdpOverlayMapXtTstats      = "xt_tstats"
@@ -129,6 +153,8 @@ type xdpOverlayMapSpecs struct {
 	XtDecap   *ebpf.MapSpec `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.MapSpec `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
+	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
+	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
@@ -163,6 +189,8 @@ type xdpOverlayMaps struct {
 	XtDecap   *ebpf.Map `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.Map `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
+	XtFou     *ebpf.Map `ebpf:"xt_fou"`
+	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
@@ -173,6 +201,8 @@ func (m *xdpOverlayMaps) Close() error {
 		m.XtDecap,
 		m.XtDevmap,
 		m.XtEncap,
+		m.XtFou,
+		m.XtIcmpRl,
 		m.XtPorts,
 		m.XtReasons,
 		m.XtTstats,

@@ -23,11 +23,31 @@ type xdpUnderlayXtDecapKey struct {
 	HasKey uint8
 }
 
+type xdpUnderlayXtFouKey struct {
+	_      structs.HostLayout
+	Port   uint16
+	Family uint8
+	Pad    uint8
+}
+
+type xdpUnderlayXtFouPort struct {
+	_       structs.HostLayout
+	Ipproto uint8
+	Gue     uint8
+	Pad     [2]uint8
+}
+
 type xdpUnderlayXtPort struct {
 	_       structs.HostLayout
 	Ifindex uint32
 	XdpMode uint8
 	Pad     [3]uint8
+}
+
+type xdpUnderlayXtRatelimit struct {
+	_      structs.HostLayout
+	LastNs uint64
+	Tokens uint64
 }
 
 type xdpUnderlayXtReason uint32
@@ -45,21 +65,26 @@ const (
 	xdpUnderlayXtReasonXT_R_PASS_GRE_CSUM    xdpUnderlayXtReason = 9
 	xdpUnderlayXtReasonXT_R_PASS_GRE_SEQ     xdpUnderlayXtReason = 10
 	xdpUnderlayXtReasonXT_R_PASS_EXT_HEADERS xdpUnderlayXtReason = 11
-	xdpUnderlayXtReasonXT_R_DROP_INNER_TRUNC xdpUnderlayXtReason = 12
-	xdpUnderlayXtReasonXT_R_DROP_INNER_PROTO xdpUnderlayXtReason = 13
-	xdpUnderlayXtReasonXT_R_DROP_ECN         xdpUnderlayXtReason = 14
-	xdpUnderlayXtReasonXT_R_DROP_ADJUST      xdpUnderlayXtReason = 15
-	xdpUnderlayXtReasonXT_R_DECAP            xdpUnderlayXtReason = 16
-	xdpUnderlayXtReasonXT_R_TX_NO_TUNNEL     xdpUnderlayXtReason = 17
-	xdpUnderlayXtReasonXT_R_TX_NOT_IP        xdpUnderlayXtReason = 18
-	xdpUnderlayXtReasonXT_R_TX_INNER_FAMILY  xdpUnderlayXtReason = 19
-	xdpUnderlayXtReasonXT_R_TX_TRUNCATED     xdpUnderlayXtReason = 20
-	xdpUnderlayXtReasonXT_R_TX_TOO_BIG       xdpUnderlayXtReason = 21
-	xdpUnderlayXtReasonXT_R_TX_NO_REMOTE     xdpUnderlayXtReason = 22
-	xdpUnderlayXtReasonXT_R_TX_ADJUST        xdpUnderlayXtReason = 23
-	xdpUnderlayXtReasonXT_R_TX_REDIRECT      xdpUnderlayXtReason = 24
-	xdpUnderlayXtReasonXT_R_ENCAP            xdpUnderlayXtReason = 25
-	xdpUnderlayXtReasonXT_R_MAX              xdpUnderlayXtReason = 26
+	xdpUnderlayXtReasonXT_R_PASS_GUE_CONTROL xdpUnderlayXtReason = 12
+	xdpUnderlayXtReasonXT_R_PASS_GUE_VERSION xdpUnderlayXtReason = 13
+	xdpUnderlayXtReasonXT_R_DROP_INNER_TRUNC xdpUnderlayXtReason = 14
+	xdpUnderlayXtReasonXT_R_DROP_INNER_PROTO xdpUnderlayXtReason = 15
+	xdpUnderlayXtReasonXT_R_DROP_ECN         xdpUnderlayXtReason = 16
+	xdpUnderlayXtReasonXT_R_DROP_ADJUST      xdpUnderlayXtReason = 17
+	xdpUnderlayXtReasonXT_R_DECAP            xdpUnderlayXtReason = 18
+	xdpUnderlayXtReasonXT_R_TX_NO_TUNNEL     xdpUnderlayXtReason = 19
+	xdpUnderlayXtReasonXT_R_TX_NOT_IP        xdpUnderlayXtReason = 20
+	xdpUnderlayXtReasonXT_R_TX_INNER_FAMILY  xdpUnderlayXtReason = 21
+	xdpUnderlayXtReasonXT_R_TX_TRUNCATED     xdpUnderlayXtReason = 22
+	xdpUnderlayXtReasonXT_R_TX_TOO_BIG       xdpUnderlayXtReason = 23
+	xdpUnderlayXtReasonXT_R_TX_NO_REMOTE     xdpUnderlayXtReason = 24
+	xdpUnderlayXtReasonXT_R_TX_NO_NEIGH      xdpUnderlayXtReason = 25
+	xdpUnderlayXtReasonXT_R_TX_ADJUST        xdpUnderlayXtReason = 26
+	xdpUnderlayXtReasonXT_R_TX_REDIRECT      xdpUnderlayXtReason = 27
+	xdpUnderlayXtReasonXT_R_ENCAP            xdpUnderlayXtReason = 28
+	xdpUnderlayXtReasonXT_R_TX_PMTU_ICMP     xdpUnderlayXtReason = 29
+	xdpUnderlayXtReasonXT_R_TX_PMTU_LIMITED  xdpUnderlayXtReason = 30
+	xdpUnderlayXtReasonXT_R_MAX              xdpUnderlayXtReason = 31
 )
 
 type xdpUnderlayXtTunStats struct {
@@ -84,6 +109,8 @@ type xdpUnderlayXtTunnel struct {
 	PeerIfindex uint32
 	LinkIfindex uint32
 	Flags       uint32
+	EncapSport  uint16
+	EncapDport  uint16
 	Type        uint8
 	Ttl         uint8
 	Tos         uint8
@@ -113,6 +140,8 @@ const (
 	xdpUnderlayXtTunnelFlagXT_F_REMOTE_6TO4   xdpUnderlayXtTunnelFlag = 2048
 	xdpUnderlayXtTunnelFlagXT_F_REMOTE_ISATAP xdpUnderlayXtTunnelFlag = 4096
 	xdpUnderlayXtTunnelFlagXT_F_GRE           xdpUnderlayXtTunnelFlag = 8192
+	xdpUnderlayXtTunnelFlagXT_F_FOU           xdpUnderlayXtTunnelFlag = 16384
+	xdpUnderlayXtTunnelFlagXT_F_GUE           xdpUnderlayXtTunnelFlag = 32768
 )
 
 type xdpUnderlayXtType uint32
@@ -133,6 +162,8 @@ const (
 	xdpUnderlayMapXtDecap        = "xt_decap"
 	xdpUnderlayMapXtDevmap       = "xt_devmap"
 	xdpUnderlayMapXtEncap        = "xt_encap"
+	xdpUnderlayMapXtFou          = "xt_fou"
+	xdpUnderlayMapXtIcmpRl       = "xt_icmp_rl"
 	xdpUnderlayMapXtPorts        = "xt_ports"
 	xdpUnderlayMapXtReasons      = "xt_reasons"
 	xdpUnderlayMapXtTstats       = "xt_tstats"
@@ -191,6 +222,8 @@ type xdpUnderlayMapSpecs struct {
 	XtDecap   *ebpf.MapSpec `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.MapSpec `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
+	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
+	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
@@ -225,6 +258,8 @@ type xdpUnderlayMaps struct {
 	XtDecap   *ebpf.Map `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.Map `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
+	XtFou     *ebpf.Map `ebpf:"xt_fou"`
+	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
@@ -235,6 +270,8 @@ func (m *xdpUnderlayMaps) Close() error {
 		m.XtDecap,
 		m.XtDevmap,
 		m.XtEncap,
+		m.XtFou,
+		m.XtIcmpRl,
 		m.XtPorts,
 		m.XtReasons,
 		m.XtTstats,

@@ -64,6 +64,15 @@ func wire(v uint32) uint32 {
 
 func unwire(v uint32) uint32 { return wire(v) }
 
+// htons returns the uint16 whose in-memory bytes are v in network order.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}
+
+func ntohs(v uint16) uint16 { return htons(v) }
+
 // addr16 is the 16-byte form the maps hold: IPv4 as ::ffff:a.b.c.d.
 func addr16(a netip.Addr) [16]uint8 { return a.As16() }
 
@@ -137,6 +146,16 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 	if t.IgnoreDF {
 		v.Flags |= loader.FlagIgnoreDF
 	}
+	switch t.Encap.Type {
+	case tunnel.EncapFOU:
+		v.Flags |= loader.FlagFOU
+	case tunnel.EncapGUE:
+		v.Flags |= loader.FlagGUE
+	}
+	if t.Encap.Type != tunnel.EncapNone {
+		v.EncapSport = htons(t.Encap.SPort)
+		v.EncapDport = htons(t.Encap.DPort)
+	}
 	if t.Type == tunnel.SIT && !t.Remote.IsValid() {
 		if t.ISATAP {
 			v.Flags |= loader.FlagRemoteISATAP
@@ -193,13 +212,25 @@ func fromValue(v loader.TunnelT) Tunnel {
 	t.FlowInherit = v.Flags&loader.FlagFlowInherit != 0
 	t.IgnoreDF = v.Flags&loader.FlagIgnoreDF != 0
 	t.ISATAP = v.Flags&loader.FlagRemoteISATAP != 0
-	if t.Type == tunnel.IP6TNL {
+	if t.Type == tunnel.IP6TNL || t.Type == tunnel.IP6GRE {
 		switch {
 		case v.Flags&loader.FlagEncapLimit == 0:
 			t.EncapLimit = tunnel.EncapLimitNone
+		case v.EncapLimit == 0:
+			t.EncapLimit = tunnel.EncapLimitZero
 		case v.EncapLimit != 4:
 			t.EncapLimit = int(v.EncapLimit)
 		}
+	}
+	switch {
+	case v.Flags&loader.FlagFOU != 0:
+		t.Encap.Type = tunnel.EncapFOU
+	case v.Flags&loader.FlagGUE != 0:
+		t.Encap.Type = tunnel.EncapGUE
+	}
+	if t.Encap.Type != tunnel.EncapNone {
+		t.Encap.SPort = ntohs(v.EncapSport)
+		t.Encap.DPort = ntohs(v.EncapDport)
 	}
 	if v.Flags&loader.FlagIKey != 0 {
 		t.IKey = tunnel.Key{Set: true, Value: unwire(v.Ikey)}
@@ -366,4 +397,42 @@ func (tb *Tables) Ports() ([]Port, error) {
 	return values(tb.m.Ports, func(v loader.PortT) Port {
 		return Port{Ifindex: int(v.Ifindex), Generic: v.XdpMode == 2}
 	})
+}
+
+func fouKey(p tunnel.FOUPort) loader.FOUKeyT {
+	k := loader.FOUKeyT{Port: htons(p.Port), Family: 4}
+	if p.IPv6 {
+		k.Family = 6
+	}
+	return k
+}
+
+// PutFOU opens a FOU/GUE receive port. It fails if the port is open.
+func (tb *Tables) PutFOU(p tunnel.FOUPort) error {
+	k := fouKey(p)
+	v := loader.FOUT{Ipproto: p.IPProto}
+	if p.GUE {
+		v.Ipproto, v.Gue = 0, 1
+	}
+	return tb.m.FOU.Update(&k, &v, ebpf.UpdateNoExist)
+}
+
+// DeleteFOU closes a receive port.
+func (tb *Tables) DeleteFOU(p tunnel.FOUPort) error {
+	k := fouKey(p)
+	return tb.m.FOU.Delete(&k)
+}
+
+// FOUPorts lists the receive ports.
+func (tb *Tables) FOUPorts() ([]tunnel.FOUPort, error) {
+	var (
+		k   loader.FOUKeyT
+		v   loader.FOUT
+		out []tunnel.FOUPort
+	)
+	it := tb.m.FOU.Iterate()
+	for it.Next(&k, &v) {
+		out = append(out, tunnel.FOUPort{Port: ntohs(k.Port), IPv6: k.Family == 6, GUE: v.Gue == 1, IPProto: v.Ipproto})
+	}
+	return out, it.Err()
 }

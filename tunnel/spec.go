@@ -184,7 +184,7 @@ type Spec struct {
 // EncapLimitOn reports whether ip6tnl sends the encapsulation-limit
 // destination option (RFC 2473), and its value.
 func (s Spec) EncapLimitOn() (bool, uint8) {
-	if s.Type != IP6TNL || s.EncapLimit == EncapLimitNone {
+	if (s.Type != IP6TNL && s.Type != IP6GRE) || s.EncapLimit == EncapLimitNone {
 		return false, 0
 	}
 	switch s.EncapLimit {

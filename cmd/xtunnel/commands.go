@@ -20,6 +20,7 @@ var topWords = []alias{
 	{"attach", "attach"},
 	{"detach", "detach"},
 	{"link", "link"},
+	{"fou", "fou"},
 	{"stats", "stats"},
 	{"features", "features"},
 	{"help", "help"},
@@ -35,6 +36,21 @@ var linkWords = []alias{
 	{"ls", "show"},
 	{"help", "help"},
 }
+
+var fouWords = []alias{
+	{"add", "add"},
+	{"delete", "del"},
+	{"del", "del"},
+	{"show", "show"},
+	{"list", "show"},
+	{"lst", "show"},
+	{"ls", "show"},
+	{"help", "help"},
+}
+
+// subWords are the subcommands of the commands that have them; with none
+// given, each lists ("show"), as `ip link` does.
+var subWords = map[string][]alias{"link": linkWords, "fou": fouWords}
 
 // resolve returns the command w names: an exact word, or a prefix of
 // exactly one command (aliases of one command count once), as ip allows
@@ -66,16 +82,17 @@ func contains(list []string, s string) bool {
 
 // invocation is one command line, parsed and checked but not yet run.
 type invocation struct {
-	cmd   string // attach, detach, link add, link del, link show, stats, features, help
+	cmd   string // attach, detach, link add|del|show, fou add|del|show, stats, features, help
 	topic string // help: the command asked about, "" for all
 	name  string // attach, detach: underlay netdev; link del/show, stats: tunnel
 	spec  tunnel.Spec
+	fou   tunnel.FOUPort // fou add, fou del
 }
 
 // mutates reports whether the command changes state and so needs root.
 func (inv invocation) mutates() bool {
 	switch inv.cmd {
-	case "attach", "detach", "link add", "link del":
+	case "attach", "detach", "link add", "link del", "fou add", "fou del":
 		return true
 	}
 	return false
@@ -116,31 +133,37 @@ func parseCommand(words []string) (invocation, error) {
 		}
 		return invocation{cmd: cmd}, nil
 	}
-	// link: with no subcommand it lists, as `ip link` does.
+	// link, fou: with no subcommand they list, as `ip link` does.
 	if len(rest) == 0 {
-		return invocation{cmd: "link show"}, nil
+		return invocation{cmd: cmd + " show"}, nil
 	}
-	sub, amb := resolve(rest[0], linkWords)
+	sub, amb := resolve(rest[0], subWords[cmd])
 	args := rest[1:]
 	switch sub {
 	case "":
-		return invocation{}, unknownWord(rest[0], "link", amb, "xtunnel link help")
+		return invocation{}, unknownWord(rest[0], cmd, amb, "xtunnel "+cmd+" help")
 	case "help":
-		return invocation{cmd: "help", topic: "link"}, nil
+		return invocation{cmd: "help", topic: cmd}, nil
 	}
 	if isHelp(args) {
-		return invocation{cmd: "help", topic: "link " + sub}, nil
+		return invocation{cmd: "help", topic: cmd + " " + sub}, nil
 	}
-	inv := invocation{cmd: "link " + sub}
+	inv := invocation{cmd: cmd + " " + sub}
 	var err error
-	switch sub {
-	case "add":
+	switch inv.cmd {
+	case "link add":
 		inv.spec, err = tunnel.ParseLinkAdd(args)
 		inv.name = inv.spec.Name
-	case "del":
+	case "link del":
 		inv.name, err = tunnel.ParseLinkDel(args)
-	case "show":
+	case "link show":
 		inv.name, err = tunnel.ParseLinkShow(args)
+	case "fou add":
+		inv.fou, err = tunnel.ParseFOUAdd(args)
+	case "fou del":
+		inv.fou, err = tunnel.ParseFOUDel(args)
+	case "fou show":
+		err = tunnel.ParseFOUShow(args)
 	}
 	if err != nil {
 		return invocation{}, usage(err)
@@ -181,22 +204,22 @@ func parseHelpTopic(words []string) (string, error) {
 		return "", unknownWord(words[0], "help", amb, "xtunnel help")
 	case cmd == "help":
 		return "", nil
-	case cmd != "link" || len(words) == 1:
+	case subWords[cmd] == nil || len(words) == 1:
 		if len(words) > 1 {
 			return "", usageErrorf("unexpected word %q after help %s", words[1], cmd)
 		}
 		return cmd, nil
 	}
-	sub, amb := resolve(words[1], linkWords)
+	sub, amb := resolve(words[1], subWords[cmd])
 	switch {
 	case sub == "":
-		return "", unknownWord(words[1], "help link", amb, "xtunnel link help")
+		return "", unknownWord(words[1], "help "+cmd, amb, "xtunnel "+cmd+" help")
 	case len(words) > 2:
-		return "", usageErrorf("unexpected word %q after help link %s", words[2], words[1])
+		return "", usageErrorf("unexpected word %q after help %s %s", words[2], cmd, words[1])
 	case sub == "help":
-		return "link", nil
+		return cmd, nil
 	}
-	return "link " + sub, nil
+	return cmd + " " + sub, nil
 }
 
 // helpTopic is the topic of `xtunnel WORDS --help`: as much of the
@@ -206,16 +229,16 @@ func helpTopic(words []string) string {
 		return ""
 	}
 	cmd, _ := resolve(words[0], topWords)
-	if cmd != "link" || len(words) == 1 {
+	if subWords[cmd] == nil || len(words) == 1 {
 		if cmd == "help" {
 			return ""
 		}
 		return cmd
 	}
-	if sub, _ := resolve(words[1], linkWords); sub != "" && sub != "help" {
-		return "link " + sub
+	if sub, _ := resolve(words[1], subWords[cmd]); sub != "" && sub != "help" {
+		return cmd + " " + sub
 	}
-	return "link"
+	return cmd
 }
 
 // run parses args and runs the command they name.
@@ -241,6 +264,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.IPv6 {
+		switch inv.cmd {
+		case "fou add", "fou del":
+			inv.fou.IPv6 = true
+		case "fou show", "help":
+		default:
+			return usageErrorf("-6 applies to fou add, fou del and fou show only, not to %s", inv.cmd)
+		}
+	}
 	if inv.cmd == "help" {
 		return writeHelp(stdout, inv.topic, fset)
 	}
@@ -257,6 +289,9 @@ type plane interface {
 	DelLink(name string) error
 	Links() ([]dataplane.Link, error)
 	Stats() (dataplane.Stats, error)
+	AddFOU(p tunnel.FOUPort) error
+	DelFOU(p tunnel.FOUPort) error
+	FOUPorts() ([]tunnel.FOUPort, error)
 }
 
 // Seams for tests; the real program uses the dataplane and the real euid.
@@ -296,6 +331,10 @@ func execute(ctx context.Context, inv invocation, f *Flags, stdout, stderr io.Wr
 		if f.Verbose {
 			fmt.Fprintf(stderr, "xtunnel: "+format+"\n", args...)
 		}
+	}
+
+	if strings.HasPrefix(inv.cmd, "fou ") {
+		return executeFOU(dp, inv, f, stdout, verbosef)
 	}
 
 	switch inv.cmd {
@@ -366,6 +405,40 @@ func execute(ctx context.Context, inv invocation, f *Flags, stdout, stderr io.Wr
 			return writeStatsJSON(stdout, st, inv.name)
 		}
 		return writeStats(stdout, st, inv.name)
+	}
+	return fmt.Errorf("internal error: no handler for %q", inv.cmd)
+}
+
+// executeFOU runs fou add, fou del and fou show.
+func executeFOU(fp plane, inv invocation, f *Flags, stdout io.Writer, verbosef func(string, ...any)) error {
+	switch inv.cmd {
+	case "fou add":
+		if err := fp.AddFOU(inv.fou); err != nil {
+			return rootHint(wrap("fou add "+inv.fou.String(), err))
+		}
+		verbosef("added fou %s", inv.fou)
+		if f.JSON {
+			return writeJSON(stdout, fouOut(inv.fou))
+		}
+		return nil
+	case "fou del":
+		if err := fp.DelFOU(inv.fou); err != nil {
+			return rootHint(wrap("fou del "+fouName(inv.fou), err))
+		}
+		verbosef("deleted fou %s", fouName(inv.fou))
+		return nil
+	case "fou show":
+		ports, err := fp.FOUPorts()
+		if err != nil {
+			return rootHint(wrap("fou show", err))
+		}
+		if f.IPv6 {
+			ports = fouIPv6(ports)
+		}
+		if f.JSON {
+			return writeFOUJSON(stdout, ports)
+		}
+		return writeFOU(stdout, ports)
 	}
 	return fmt.Errorf("internal error: no handler for %q", inv.cmd)
 }

@@ -28,7 +28,9 @@ func TestResolve(t *testing.T) {
 		{"a", topWords, "attach", nil},
 		{"d", topWords, "detach", nil},
 		{"s", topWords, "stats", nil},
-		{"f", topWords, "features", nil},
+		{"f", topWords, "", []string{"fou", "features"}},
+		{"fe", topWords, "features", nil},
+		{"fo", topWords, "fou", nil},
 		{"h", topWords, "help", nil},
 		{"lnk", topWords, "", nil},
 		{"links", topWords, "", nil},
@@ -43,6 +45,10 @@ func TestResolve(t *testing.T) {
 		{"delete", linkWords, "del", nil},
 		{"dele", linkWords, "del", nil},
 		{"x", linkWords, "", nil},
+		{"a", fouWords, "add", nil},
+		{"d", fouWords, "del", nil},
+		{"s", fouWords, "show", nil},
+		{"l", fouWords, "show", nil},
 		{"f", []alias{{"features", "features"}, {"fou", "fou"}, {"fdb", "fdb"}}, "", []string{"features", "fou", "fdb"}},
 		{"fo", []alias{{"features", "features"}, {"fou", "fou"}}, "fou", nil},
 	}
@@ -103,6 +109,21 @@ func TestParseCommand(t *testing.T) {
 		{"attach help", invocation{cmd: "help", topic: "attach"}},
 		{"stats help", invocation{cmd: "help", topic: "stats"}},
 		{"features help", invocation{cmd: "help", topic: "features"}},
+		{"link add sit0 type sit local 198.51.100.1 isatap", invocation{cmd: "link add", name: "sit0",
+			spec: tunnel.Spec{Name: "sit0", Type: tunnel.SIT, Local: netip.MustParseAddr("198.51.100.1"), ISATAP: true}}},
+		{"fou add port 5555 ipproto 4", invocation{cmd: "fou add", fou: tunnel.FOUPort{Port: 5555, IPProto: 4}}},
+		{"fo a port 6080 gue", invocation{cmd: "fou add", fou: tunnel.FOUPort{Port: 6080, GUE: true}}},
+		{"fou add port 6080 gue -6", invocation{cmd: "fou add", fou: tunnel.FOUPort{Port: 6080, GUE: true, IPv6: true}}},
+		{"fou del port 5555", invocation{cmd: "fou del", fou: tunnel.FOUPort{Port: 5555}}},
+		{"fou delete port 5555", invocation{cmd: "fou del", fou: tunnel.FOUPort{Port: 5555}}},
+		{"fou show", invocation{cmd: "fou show"}},
+		{"fou ls", invocation{cmd: "fou show"}},
+		{"fou", invocation{cmd: "fou show"}},
+		{"fou help", invocation{cmd: "help", topic: "fou"}},
+		{"fou add help", invocation{cmd: "help", topic: "fou add"}},
+		{"help fou", invocation{cmd: "help", topic: "fou"}},
+		{"help fou del", invocation{cmd: "help", topic: "fou del"}},
+		{"help fou help", invocation{cmd: "help", topic: "fou"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.words, func(t *testing.T) {
@@ -143,6 +164,19 @@ func TestParseCommandErrors(t *testing.T) {
 		{"help attach eth0", []string{`unexpected word "eth0" after help attach`}},
 		{"help link foo", []string{`unknown command "foo" after help link`}},
 		{"help link add x", []string{`unexpected word "x"`}},
+		{"f", []string{`ambiguous command "f": it could be fou or features`}},
+		{"fou foo", []string{`unknown command "foo" after fou; try: xtunnel fou help`}},
+		{"fou add", []string{"fou add needs a port"}},
+		{"fou add port 5555", []string{"needs what it carries"}},
+		{"fou add port 5555 ipproto 4 gue", []string{`"gue" conflicts with "ipproto 4"`}},
+		{"fou del", []string{"fou del needs a port"}},
+		{"fou del port 5555 gue", []string{`"gue" is not needed by fou del`}},
+		{"fou show extra", []string{`unexpected word "extra" after fou show`}},
+		{"help fou foo", []string{`unknown command "foo" after help fou; try: xtunnel fou help`}},
+		{"help fou add x", []string{`unexpected word "x" after help fou add`}},
+		{"link add t type ip6tnl local 2001:db8::1 remote 2001:db8::2 encap fou", []string{`"encap" is not valid for type ip6tnl`}},
+		{"link add t type gre local 198.51.100.1 remote 198.51.100.2 encaplimit 4", []string{`"encaplimit" is not valid for type gre`}},
+		{"link add t type sit local 198.51.100.1 remote 198.51.100.2 isatap", []string{`"isatap" conflicts with "remote 198.51.100.2"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.words, func(t *testing.T) {
@@ -162,8 +196,8 @@ func TestParseCommandErrors(t *testing.T) {
 
 func TestMutates(t *testing.T) {
 	for cmd, want := range map[string]bool{
-		"attach": true, "detach": true, "link add": true, "link del": true,
-		"link show": false, "stats": false, "features": false, "help": false,
+		"attach": true, "detach": true, "link add": true, "link del": true, "fou add": true, "fou del": true,
+		"link show": false, "fou show": false, "stats": false, "features": false, "help": false,
 	} {
 		if got := (invocation{cmd: cmd}).mutates(); got != want {
 			t.Errorf("%s: mutates() = %v, want %v", cmd, got, want)
@@ -199,7 +233,21 @@ type fakePlane struct {
 	stats    dataplane.Stats
 	warnings []string
 	notes    []string
+	fou      []tunnel.FOUPort
 	err      error
+}
+
+func (p *fakePlane) AddFOU(f tunnel.FOUPort) error {
+	p.calls = append(p.calls, "fou add "+f.String())
+	return p.err
+}
+func (p *fakePlane) DelFOU(f tunnel.FOUPort) error {
+	p.calls = append(p.calls, "fou del "+fouName(f))
+	return p.err
+}
+func (p *fakePlane) FOUPorts() ([]tunnel.FOUPort, error) {
+	p.calls = append(p.calls, "fou ports")
+	return p.fou, p.err
 }
 
 func (p *fakePlane) Close() error { p.calls = append(p.calls, "close"); return nil }
@@ -266,6 +314,10 @@ func TestRunNotRoot(t *testing.T) {
 		{"--xdp-mode generic d eth0", 1, "xtunnel: detach needs root (CAP_NET_ADMIN, CAP_BPF); run it as root\n"},
 		{"link add gre1 type gre local 198.51.100.1 remote 198.51.100.2", 1, "xtunnel: link add needs root"},
 		{"link del gre1", 1, "xtunnel: link del needs root"},
+		{"fou add port 5555 gue", 1, "xtunnel: fou add needs root"},
+		{"fou del port 5555 -6", 1, "xtunnel: fou del needs root"},
+		{"fou add port 5555", 2, "xtunnel: fou add port 5555 needs what it carries"},
+		{"-6 link show", 2, "xtunnel: -6 applies to fou add, fou del and fou show only, not to link show"},
 		// Bad input is reported first, even to a user who is not root.
 		{"link add gre1 type gre local 198.51.100.1", 2, `xtunnel: missing "remote ADDR"`},
 		{"attach", 2, "xtunnel: attach needs a name"},
@@ -301,6 +353,13 @@ func TestRunHelp(t *testing.T) {
 		{"help stats", []string{"Usage: xtunnel stats [NAME]"}},
 		{"attach help", []string{"Usage: xtunnel attach IFNAME"}},
 		{"lnk --help", []string{"Usage: xtunnel [OPTIONS]"}},
+		{"help", []string{"fou add port P", "fou show", "-6, --ipv6"}},
+		{"link help", []string{"sit", "ip6tnl", "ip6gre", "encaplimit ELIM", "flowlabel FL", "encap fou|gue", "isatap", "mode ip6ip6|ipip6|any"}},
+		{"fou help", []string{"Usage: xtunnel fou add port PORT ipproto 4|41|47 [-6]", "fou del port PORT [-6]", "GUE header"}},
+		{"fou add --help", []string{"Usage: xtunnel fou add"}},
+		{"fou add port 5555 -h", []string{"Usage: xtunnel fou add"}},
+		{"help fou show", []string{"xtunnel fou show [-6]"}},
+		{"-6 fou help", []string{"Usage: xtunnel fou"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -384,6 +443,29 @@ func TestRunWithFake(t *testing.T) {
 		{name: "stats missing", args: "stats gre9", plane: fakePlane{stats: stats},
 			code: 1, stderr: `xtunnel: no tunnel named "gre9"`, calls: "stats,close"},
 		{name: "features", args: "features", stdout: "xdp   yes", calls: ""},
+		{name: "fou add", args: "fou add port 5555 ipproto 4", calls: "fou add port 5555 ipproto 4,close"},
+		{name: "fou add gue -6", args: "-v fou add port 6080 gue -6", stderr: "xtunnel: added fou port 6080 gue -6\n",
+			calls: "fou add port 6080 gue -6,close"},
+		{name: "fou add json", args: "--json fou add port 6080 gue", stdout: `"type": "gue"`, calls: "fou add port 6080 gue,close"},
+		{name: "fou add error", args: "fou add port 5555 ipproto 4", plane: fakePlane{err: errors.New("port 5555 is in use")},
+			code: 1, stderr: "xtunnel: fou add port 5555 ipproto 4: port 5555 is in use\n", calls: "fou add port 5555 ipproto 4,close"},
+		{name: "fou add -- -6", args: "fou add -- port 6080 gue -6", calls: "fou add port 6080 gue -6,close"},
+		{name: "fou del", args: "fou del port 5555", calls: "fou del port 5555,close"},
+		{name: "fou del -6", args: "-v fou del -6 port 5555", stderr: "xtunnel: deleted fou port 5555 -6\n", calls: "fou del port 5555 -6,close"},
+		{name: "fou del error", args: "fou del port 5555", plane: fakePlane{err: errors.New("no such port")},
+			code: 1, stderr: "xtunnel: fou del port 5555: no such port\n", calls: "fou del port 5555,close"},
+		{name: "fou show", args: "fou show", plane: fakePlane{fou: []tunnel.FOUPort{{Port: 6080, GUE: true, IPv6: true}, {Port: 5555, IPProto: 4}}},
+			stdout: "port 5555 ipproto 4\nport 6080 gue -6\n", calls: "fou ports,close"},
+		{name: "fou show -6", args: "fou show -6", plane: fakePlane{fou: []tunnel.FOUPort{{Port: 6080, GUE: true, IPv6: true}, {Port: 5555, IPProto: 4}}},
+			stdout: "port 6080 gue -6\n", calls: "fou ports,close"},
+		{name: "fou show json", args: "fou --json", plane: fakePlane{fou: []tunnel.FOUPort{{Port: 5555, IPProto: 47}}},
+			stdout: `"ipproto": 47`, calls: "fou ports,close"},
+		{name: "fou show error", args: "fou show", plane: fakePlane{err: errors.New("broken")},
+			code: 1, stderr: "xtunnel: fou show: broken\n", calls: "fou ports,close"},
+		{name: "link add sit isatap", args: "link add sit0 type sit local 198.51.100.1 isatap mtu 1400",
+			calls: "add name sit0 mtu 1400 type sit local 198.51.100.1 isatap,close"},
+		{name: "link add ip6tnl", args: "link add t6 type ip6tnl mode any local 2001:db8::1 remote 2001:db8::2 encaplimit none flowlabel inherit",
+			calls: "add name t6 type ip6tnl mode any local 2001:db8::1 remote 2001:db8::2 flowlabel inherit encaplimit none,close"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

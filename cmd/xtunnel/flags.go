@@ -18,6 +18,7 @@ type Flags struct {
 	XDPMode xdpMode
 	TCMode  tcMode
 	Verbose bool
+	IPv6    bool // -6: fou add|del name an IPv6 listener; fou show lists only those
 	Help    bool
 	Version bool
 }
@@ -30,6 +31,7 @@ func (f *Flags) SetFlags(fs *pflag.FlagSet) {
 	fs.Var(&f.XDPMode, "xdp-mode", "how attach loads XDP: auto, native or generic")
 	fs.Var(&f.TCMode, "tc-mode", "how TC programs attach: auto, tcx or clsact")
 	fs.BoolVarP(&f.Verbose, "verbose", "v", false, "say what was done; link show prints the link add words of each tunnel")
+	fs.BoolVarP(&f.IPv6, "ipv6", "6", false, "fou add, fou del: the port listens on IPv6; fou show: only those ports")
 	fs.BoolVarP(&f.Help, "help", "h", false, "print help")
 	fs.BoolVar(&f.Version, "version", false, "print the version")
 }

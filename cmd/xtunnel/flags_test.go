@@ -93,6 +93,8 @@ func TestParseFlags(t *testing.T) {
 		{"--help link", with(func(f *Flags) { f.Help = true }), "link"},
 		{"--version", with(func(f *Flags) { f.Version = true }), ""},
 		{"link show -- --json", defaults, "link show --json"},
+		{"fou add port 5555 gue -6", with(func(f *Flags) { f.IPv6 = true }), "fou add port 5555 gue"},
+		{"--ipv6 fou show", with(func(f *Flags) { f.IPv6 = true }), "fou show"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {

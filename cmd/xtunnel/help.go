@@ -17,17 +17,27 @@ Commands (a unique prefix is enough, as with ip: xtunnel l sh):
   link add ...         create a tunnel; see: xtunnel link help
   link del NAME        delete a tunnel (also: delete)
   link show [NAME]     list tunnels and attached netdevs (also: list, ls)
+  fou add port P ...   open a FOU or GUE receive port; see: xtunnel fou help
+  fou del port P [-6]  close it (also: delete)
+  fou show [-6]        list the FOU and GUE ports (also: list, ls)
   stats [NAME]         packet counters per tunnel, and why packets were
                        dropped or passed to the kernel
   features             what the running kernel offers xtunnel
   help [COMMAND]       this text, or help on one command
 
-attach, detach, link add and link del need root.
+attach, detach, link add, link del, fou add and fou del need root.
 `
 
-const linkUsageText = `Usage: xtunnel link add [name] NAME type gre|ipip local ADDR remote ADDR [OPTIONS]
+const linkUsageText = `Usage: xtunnel link add [name] NAME type gre|ipip|sit|ip6tnl|ip6gre local ADDR remote ADDR [OPTIONS]
        xtunnel link del NAME
        xtunnel link show [NAME]
+
+`
+
+const fouUsageText = `Usage: xtunnel fou add port PORT ipproto 4|41|47 [-6]
+       xtunnel fou add port PORT gue [-6]
+       xtunnel fou del port PORT [-6]
+       xtunnel fou show [-6]
 
 `
 
@@ -69,6 +79,8 @@ func writeHelp(w io.Writer, topic string, fs *pflag.FlagSet) error {
 		_, err = fmt.Fprintf(w, "%s\nOptions (anywhere on the line):\n%s", usageText, fs.FlagUsages())
 	case "link", "link add":
 		_, err = fmt.Fprintf(w, "%s%s\n", linkUsageText, tunnel.LinkAddUsage)
+	case "fou", "fou add", "fou del", "fou show":
+		_, err = fmt.Fprintf(w, "%s%s\n", fouUsageText, tunnel.FOUUsage)
 	default:
 		text, ok := topicText[topic]
 		if !ok {

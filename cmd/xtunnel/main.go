@@ -1,6 +1,7 @@
 // Command xtunnel drives the xtunnel dataplane with iproute2's grammar:
-// every `ip link add ... type gre|ipip` recipe works with ip replaced by
-// xtunnel. Each call is a short-lived process that edits pinned BPF state.
+// every `ip link add ... type gre|ipip|sit|ip6tnl|ip6gre` and `ip fou`
+// recipe works with ip replaced by xtunnel. Each call is a short-lived
+// process that edits pinned BPF state.
 package main
 
 import (

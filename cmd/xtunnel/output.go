@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/xtunnel/xtunnel/dataplane"
+	"github.com/xtunnel/xtunnel/tunnel"
 )
 
 // writeJSON prints v as indented JSON.
@@ -20,22 +21,36 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// formatLink is one `link show` line, in iproute2's order:
+// formatLink is one `link show` line, in iproute2's order; options at
+// their default are left out, except the TTL:
 //
 //	gre1: gre remote 198.51.100.2 local 198.51.100.1 ttl 64 key 42 dev eth0 mtu 1468 id 0
+//	t6: ip6tnl mode any remote 2001:db8::2 local 2001:db8::1 hoplimit 64 encaplimit none dev eth0 mtu 1452 id 1
 func formatLink(l dataplane.Link) string {
 	s := l.Spec
-	b := []string{s.Name + ":", s.Type.String(), "remote", addrString(s.Remote), "local", addrString(s.Local)}
-	if s.TTL == 0 {
-		b = append(b, "ttl", "inherit")
-	} else {
-		b = append(b, "ttl", strconv.Itoa(int(s.TTL)))
+	b := []string{s.Name + ":", s.Type.String()}
+	b = append(b, s.ModeWords()...)
+	b = append(b, "remote", addrString(s.Remote), "local", addrString(s.Local))
+	if s.ISATAP {
+		b = append(b, "isatap")
 	}
+	ttl := "inherit"
+	if s.TTL != 0 {
+		ttl = strconv.Itoa(int(s.TTL))
+	}
+	b = append(b, s.Type.TTLWord(), ttl)
 	b = append(b, s.TOSWords()...)
+	b = append(b, s.FlowLabelWords()...)
+	b = append(b, s.EncapLimitWords()...)
 	b = append(b, s.KeyWords()...)
+	b = append(b, s.CsumSeqWords()...)
 	if s.NoPMTUDisc {
 		b = append(b, "nopmtudisc")
 	}
+	if s.IgnoreDF {
+		b = append(b, "ignore-df")
+	}
+	b = append(b, s.EncapWords()...)
 	if dev := underlay(l); dev != "" {
 		b = append(b, "dev", dev)
 	}
@@ -128,6 +143,26 @@ type linkJSON struct {
 	Ifindex    int        `json:"ifindex"`
 	Present    bool       `json:"present"`
 	Args       []string   `json:"args"` // link add words that recreate it
+
+	Mode        string     `json:"mode,omitempty"` // ipip, sit, ip6tnl: the mode in use
+	ISATAP      bool       `json:"isatap,omitempty"`
+	ICsum       bool       `json:"icsum,omitempty"`
+	OCsum       bool       `json:"ocsum,omitempty"`
+	ISeq        bool       `json:"iseq,omitempty"`
+	OSeq        bool       `json:"oseq,omitempty"`
+	IgnoreDF    bool       `json:"ignore_df,omitempty"`
+	FlowLabel   *uint32    `json:"flowlabel,omitempty"` // ip6tnl, ip6gre
+	FlowInherit bool       `json:"flowlabel_inherit,omitempty"`
+	EncapLimit  *uint8     `json:"encap_limit,omitempty"` // when the option is sent
+	Encap       *encapJSON `json:"encap,omitempty"`
+}
+
+// encapJSON is a tunnel's FOU or GUE encapsulation.
+type encapJSON struct {
+	Type  string `json:"type"`  // fou or gue
+	SPort uint16 `json:"sport"` // 0: auto, a hash of the inner flow
+	DPort uint16 `json:"dport"`
+	Csum  bool   `json:"csum"`
 }
 
 func linkOut(l dataplane.Link) linkJSON {
@@ -146,7 +181,89 @@ func linkOut(l dataplane.Link) linkJSON {
 		v := s.OKey.Value
 		j.OKey = &v
 	}
+	if m := s.EffectiveMode(); m != tunnel.ModeDefault {
+		j.Mode = m.String()
+	}
+	j.ISATAP, j.IgnoreDF = s.ISATAP, s.IgnoreDF
+	j.ICsum, j.OCsum, j.ISeq, j.OSeq = s.ICsum, s.OCsum, s.ISeq, s.OSeq
+	if s.Type.Outer6() && !s.FlowInherit {
+		v := s.FlowLabel
+		j.FlowLabel = &v
+	}
+	j.FlowInherit = s.FlowInherit
+	if on, v := s.EncapLimitOn(); on {
+		j.EncapLimit = &v
+	}
+	if e := s.Encap; e.Type != tunnel.EncapNone {
+		j.Encap = &encapJSON{Type: e.Type.String(), SPort: e.SPort, DPort: e.DPort, Csum: e.Csum}
+	}
 	return j
+}
+
+// fouName names a FOU port as fou del does: "port 5555 -6".
+func fouName(p tunnel.FOUPort) string {
+	n := "port " + strconv.Itoa(int(p.Port))
+	if p.IPv6 {
+		n += " -6"
+	}
+	return n
+}
+
+// fouIPv6 is the IPv6 listeners among ports.
+func fouIPv6(ports []tunnel.FOUPort) []tunnel.FOUPort {
+	var out []tunnel.FOUPort
+	for _, p := range ports {
+		if p.IPv6 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// writeFOU prints one FOU or GUE port a line, as `ip fou show` does:
+// "port 5555 ipproto 4", "port 6080 gue -6".
+func writeFOU(w io.Writer, ports []tunnel.FOUPort) error {
+	ports = append([]tunnel.FOUPort(nil), ports...)
+	tunnel.SortFOUPorts(ports)
+	var b strings.Builder
+	for _, p := range ports {
+		fmt.Fprintln(&b, p)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// fouJSON is a FOU or GUE port as --json prints it.
+type fouJSON struct {
+	Port    uint16   `json:"port"`
+	Type    string   `json:"type"` // fou or gue
+	IPProto uint8    `json:"ipproto,omitempty"`
+	Family  string   `json:"family"` // inet or inet6
+	Args    []string `json:"args"`   // fou add words that recreate it
+}
+
+func fouOut(p tunnel.FOUPort) fouJSON {
+	j := fouJSON{Port: p.Port, Type: "fou", IPProto: p.IPProto, Family: "inet", Args: p.Args()}
+	if p.GUE {
+		j.Type = "gue"
+	}
+	if p.IPv6 {
+		j.Family = "inet6"
+	}
+	return j
+}
+
+// writeFOUJSON prints {"ports": [...]}.
+func writeFOUJSON(w io.Writer, ports []tunnel.FOUPort) error {
+	ports = append([]tunnel.FOUPort(nil), ports...)
+	tunnel.SortFOUPorts(ports)
+	out := struct {
+		Ports []fouJSON `json:"ports"`
+	}{Ports: []fouJSON{}}
+	for _, p := range ports {
+		out.Ports = append(out.Ports, fouOut(p))
+	}
+	return writeJSON(w, out)
 }
 
 // writeLinksJSON prints {"links": [...], "ports": [...]}; ports are left

@@ -55,6 +55,128 @@ func TestFormatLink(t *testing.T) {
 	}
 }
 
+// newTypeLinks are links with the options added with sit, ip6tnl and
+// ip6gre, and how link show prints them.
+var newTypeLinks = []struct {
+	args string // link add words
+	want string // link show line
+}{
+	{"gre1 type gre local 198.51.100.1 remote 198.51.100.2 csum oseq ttl inherit nopmtudisc ignore-df encap gue encap-sport 7 encap-dport 6080 encap-csum",
+		"gre1: gre remote 198.51.100.2 local 198.51.100.1 ttl inherit csum oseq nopmtudisc ignore-df encap gue encap-sport 7 encap-dport 6080 encap-csum dev eth0 mtu 1468 id 0"},
+	{"ipip0 type ipip mode any local 198.51.100.1 remote 198.51.100.2 encap fou encap-dport 5555",
+		"ipip0: ipip mode any remote 198.51.100.2 local 198.51.100.1 ttl inherit encap fou encap-dport 5555 dev eth0 mtu 1468 id 0"},
+	{"sit0 type sit local 198.51.100.1 remote any ttl 64",
+		"sit0: sit remote any local 198.51.100.1 ttl 64 dev eth0 mtu 1468 id 0"},
+	{"sit1 type sit local 198.51.100.1 isatap tos inherit",
+		"sit1: sit remote any local 198.51.100.1 isatap ttl inherit tos inherit dev eth0 mtu 1468 id 0"},
+	{"sit2 type sit mode mplsip local 198.51.100.1 remote 198.51.100.2",
+		"sit2: sit mode mplsip remote 198.51.100.2 local 198.51.100.1 ttl inherit dev eth0 mtu 1468 id 0"},
+	{"t6 type ip6tnl local 2001:db8::1 remote 2001:db8::2",
+		"t6: ip6tnl remote 2001:db8::2 local 2001:db8::1 hoplimit 64 dev eth0 mtu 1468 id 0"},
+	{"t6 type ip6tnl mode ipip6 local 2001:db8::1 remote 2001:db8::2 hoplimit inherit tclass 0x10 flowlabel 0x12345 encaplimit 0",
+		"t6: ip6tnl mode ipip6 remote 2001:db8::2 local 2001:db8::1 hoplimit inherit tclass 0x10 flowlabel 0x12345 encaplimit 0 dev eth0 mtu 1468 id 0"},
+	{"g6 type ip6gre local 2001:db8::1 remote 2001:db8::2 key 9 seq icsum tclass inherit flowlabel inherit encaplimit none",
+		"g6: ip6gre remote 2001:db8::2 local 2001:db8::1 hoplimit 64 tclass inherit flowlabel inherit encaplimit none key 9 icsum seq dev eth0 mtu 1468 id 0"},
+}
+
+func TestFormatLinkNewTypes(t *testing.T) {
+	for _, tt := range newTypeLinks {
+		s, err := tunnel.ParseLinkAdd(strings.Fields(tt.args))
+		if err != nil {
+			t.Fatalf("ParseLinkAdd(%q): %v", tt.args, err)
+		}
+		l := mkLink(func(l *dataplane.Link) { l.Spec = s })
+		if got := formatLink(l); got != tt.want {
+			t.Errorf("formatLink(%s)\n got %s\nwant %s", tt.args, got, tt.want)
+		}
+		// link show -v prints words that recreate the tunnel.
+		var buf bytes.Buffer
+		if err := writeLinks(&buf, []dataplane.Link{l}, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		words := strings.Fields(strings.TrimPrefix(strings.Split(buf.String(), "\n")[1], "    xtunnel link add "))
+		if again, err := tunnel.ParseLinkAdd(words); err != nil || again != s {
+			t.Errorf("ParseLinkAdd(%q) = %+v, %v; want %+v", words, again, err, s)
+		}
+	}
+}
+
+func TestLinkOutNewTypes(t *testing.T) {
+	parse := func(args string) dataplane.Link {
+		s, err := tunnel.ParseLinkAdd(strings.Fields(args))
+		if err != nil {
+			t.Fatalf("ParseLinkAdd(%q): %v", args, err)
+		}
+		return mkLink(func(l *dataplane.Link) { l.Spec = s })
+	}
+	u8 := func(v uint8) *uint8 { return &v }
+	u32 := func(v uint32) *uint32 { return &v }
+	tests := []struct {
+		args string
+		want linkJSON // only the fields added with the new types
+	}{
+		{"gre1 type gre local 198.51.100.1 remote 198.51.100.2", linkJSON{}},
+		{"gre1 type gre local 198.51.100.1 remote 198.51.100.2 icsum oseq nopmtudisc ignore-df encap fou encap-dport 5555",
+			linkJSON{ICsum: true, OSeq: true, IgnoreDF: true, Encap: &encapJSON{Type: "fou", DPort: 5555}}},
+		{"ipip0 type ipip local 198.51.100.1 remote 198.51.100.2", linkJSON{Mode: "ipip"}},
+		{"sit0 type sit local 198.51.100.1 isatap", linkJSON{Mode: "ip6ip", ISATAP: true}},
+		{"t6 type ip6tnl mode any local 2001:db8::1 remote 2001:db8::2", linkJSON{Mode: "any", FlowLabel: u32(0), EncapLimit: u8(4)}},
+		{"t6 type ip6tnl local 2001:db8::1 remote 2001:db8::2 encaplimit none flowlabel inherit", linkJSON{Mode: "ip6ip6", FlowInherit: true}},
+		{"t6 type ip6tnl local 2001:db8::1 remote 2001:db8::2 encaplimit 0 flowlabel 0x5", linkJSON{Mode: "ip6ip6", FlowLabel: u32(5), EncapLimit: u8(0)}},
+		{"g6 type ip6gre local 2001:db8::1 remote 2001:db8::2 csum", linkJSON{ICsum: true, OCsum: true, FlowLabel: u32(0), EncapLimit: u8(4)}},
+	}
+	for _, tt := range tests {
+		j := linkOut(parse(tt.args))
+		got := linkJSON{Mode: j.Mode, ISATAP: j.ISATAP, ICsum: j.ICsum, OCsum: j.OCsum, ISeq: j.ISeq, OSeq: j.OSeq,
+			IgnoreDF: j.IgnoreDF, FlowLabel: j.FlowLabel, FlowInherit: j.FlowInherit, EncapLimit: j.EncapLimit, Encap: j.Encap}
+		if !reflect.DeepEqual(got, tt.want) {
+			gb, _ := json.Marshal(got)
+			wb, _ := json.Marshal(tt.want)
+			t.Errorf("linkOut(%s)\n got %s\nwant %s", tt.args, gb, wb)
+		}
+	}
+}
+
+func TestWriteFOU(t *testing.T) {
+	ports := []tunnel.FOUPort{{Port: 6080, GUE: true, IPv6: true}, {Port: 5555, IPProto: 41}, {Port: 1, GUE: true}}
+	var buf bytes.Buffer
+	if err := writeFOU(&buf, ports); err != nil {
+		t.Fatal(err)
+	}
+	if want := "port 1 gue\nport 5555 ipproto 41\nport 6080 gue -6\n"; buf.String() != want {
+		t.Errorf("writeFOU\n got %q\nwant %q", buf.String(), want)
+	}
+	if ports[0].Port != 6080 {
+		t.Errorf("writeFOU sorted its argument")
+	}
+
+	buf.Reset()
+	if err := writeFOUJSON(&buf, ports); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("bad JSON %s: %v", buf.String(), err)
+	}
+	want := map[string]any{"ports": []any{
+		map[string]any{"port": 1.0, "type": "gue", "family": "inet", "args": []any{"port", "1", "gue"}},
+		map[string]any{"port": 5555.0, "type": "fou", "ipproto": 41.0, "family": "inet", "args": []any{"port", "5555", "ipproto", "41"}},
+		map[string]any{"port": 6080.0, "type": "gue", "family": "inet6", "args": []any{"port", "6080", "gue", "-6"}},
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("writeFOUJSON\n got %v\nwant %v", got, want)
+	}
+
+	buf.Reset()
+	if err := writeFOU(&buf, nil); err != nil || buf.Len() != 0 {
+		t.Errorf("writeFOU(nothing) = %q, %v", buf.String(), err)
+	}
+	buf.Reset()
+	if err := writeFOUJSON(&buf, nil); err != nil || buf.String() != "{\n  \"ports\": []\n}\n" {
+		t.Errorf("writeFOUJSON(nothing) = %q, %v", buf.String(), err)
+	}
+}
+
 func TestWriteLinks(t *testing.T) {
 	links := []dataplane.Link{
 		mkLink(func(l *dataplane.Link) { l.Spec.Name, l.ID = "gre2", 1 }),
