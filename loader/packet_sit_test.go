@@ -79,24 +79,48 @@ type encap4Case struct {
 	want outerWant
 }
 
+// runEncap4 runs the cases. MPLS inner packets run in a nextHop namespace
+// (packet_nexthop_test.go), the tunnel's link being xtu0: their frame is
+// addressed to the remote's neighbour (neighMAC) from xtu0 (linkMAC)
+// instead of tun.MAC / tun.PeerMAC; the rest of the frame is the same.
 func runEncap4(t *testing.T, cases []encap4Case) {
 	t.Helper()
+	var nh *nextHop
+	for _, c := range cases {
+		if c.in.mpls && nh == nil {
+			nh = newNextHop(t, true)
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := newDataplane(t, c.tun)
+			tun := c.tun
+			if c.in.mpls {
+				tun = nh.on(tun)
+			}
+			d := newDataplane(t, tun)
 			l3 := c.in.bytes(t)
-			res := d.run(t, d.objs.Encap, ethFrame(t, wireDstMAC, wireSrcMAC, c.in.etherType(), l3))
+			frame := ethFrame(t, wireDstMAC, wireSrcMAC, c.in.etherType(), l3)
+			var res result
+			if c.in.mpls {
+				res = nh.run(t, d, frame)
+			} else {
+				res = d.run(t, d.objs.Encap, frame)
+			}
 			checkVerdict(t, res, tcRedirect, "encap")
 			dst := c.dst
 			if !dst.IsValid() {
-				dst = c.tun.Remote
+				dst = tun.Remote
 			}
 			var id uint16
 			if !c.want.df && len(res.out) >= 14+20 {
 				id = binary.BigEndian.Uint16(res.out[14+4:]) // random without DF
 			}
-			checkFrame(t, res.out, encapFrame4(t, c.tun, dst, c.in.etherType(), l3, c.want, id))
-			checkCounters(t, d.counters(t, c.tun.ID), maps.Counters{TxPackets: 1, TxBytes: uint64(len(l3))})
+			want := encapFrame4(t, tun, dst, c.in.etherType(), l3, c.want, id)
+			if c.in.mpls {
+				want = withMACs(want, neighMAC, linkMAC)
+			}
+			checkFrame(t, res.out, want)
+			checkCounters(t, d.counters(t, tun.ID), maps.Counters{TxPackets: 1, TxBytes: uint64(len(l3))})
 		})
 	}
 }

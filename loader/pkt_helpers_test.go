@@ -446,12 +446,35 @@ func checkFrame(t *testing.T, got, want []byte) {
 // result to the decap of tunnel rx (the other end) and checks that rx's
 // overlay receives in unchanged, with both ends' counters. tx's own decap
 // must not take its own packet.
+//
+// An MPLS inner packet is encapsulated in a nextHop namespace (tx's link
+// xtu0, see packet_nexthop_test.go), and its frame is addressed to the next
+// hop: neighMAC from linkMAC where an IP payload's frame has tx.MAC from
+// tx.PeerMAC. Decap does not read the Ethernet addresses: the same frame
+// with the IP path's addresses must decapsulate to the same bytes.
 func checkRoundTrip(t *testing.T, tx, rx maps.Tunnel, in inner) {
 	t.Helper()
 	l3 := in.bytes(t)
+	frame := ethFrame(t, wireDstMAC, wireSrcMAC, in.etherType(), l3)
+	var nh *nextHop
+	if in.mpls {
+		nh = newNextHop(t, true)
+		tx = nh.on(tx)
+	}
 	txd := newDataplane(t, tx)
-	enc := txd.run(t, txd.objs.Encap, ethFrame(t, wireDstMAC, wireSrcMAC, in.etherType(), l3))
+	var enc result
+	if in.mpls {
+		enc = nh.run(t, txd, frame)
+	} else {
+		enc = txd.run(t, txd.objs.Encap, frame)
+	}
 	checkVerdict(t, enc, tcRedirect, "encap")
+	if in.mpls && len(enc.out) >= 12 {
+		if !bytes.Equal(enc.out[0:6], neighMAC) || !bytes.Equal(enc.out[6:12], linkMAC) {
+			t.Errorf("MPLS encap frame %s -> %s, want %s -> %s (xtu0 to the remote's neighbour)",
+				net.HardwareAddr(enc.out[6:12]), net.HardwareAddr(enc.out[0:6]), linkMAC, neighMAC)
+		}
+	}
 
 	rxd := newDataplane(t, rx)
 	dec := rxd.run(t, rxd.objs.Underlay, enc.out)
@@ -462,4 +485,10 @@ func checkRoundTrip(t *testing.T, tx, rx maps.Tunnel, in inner) {
 
 	own := txd.run(t, txd.objs.Underlay, enc.out)
 	checkVerdict(t, own, xdpPass, "pass_no_tunnel")
+
+	if in.mpls {
+		ipPath := rxd.run(t, rxd.objs.Underlay, withMACs(enc.out, tx.MAC, tx.PeerMAC))
+		checkVerdict(t, ipPath, xdpRedirect, "decap")
+		checkFrame(t, ipPath.out, dec.out)
+	}
 }
