@@ -69,12 +69,12 @@ enum xt_reason {
 	XT_R_TX_TRUNCATED,     /* tx: inner header truncated */
 	XT_R_TX_TOO_BIG,       /* tx: larger than the underlay MTU */
 	XT_R_TX_NO_REMOTE,     /* tx: sit 6to4/ISATAP destination gives no remote */
-	XT_R_TX_NO_NEIGH,      /* tx: no route or neighbour for an MPLS packet's outer header */
-	XT_R_TX_ADJUST,        /* tx: bpf_skb_adjust_room/store failed */
-	XT_R_TX_REDIRECT,      /* tx: bpf_redirect_neigh failed */
-	XT_R_ENCAP,            /* tx: encapsulated and redirected */
-	XT_R_TX_PMTU_ICMP,     /* tx: too big: ICMP frag needed / packet too big sent back */
-	XT_R_TX_PMTU_LIMITED,  /* tx: too big, ICMP error rate-limited: dropped, no reply */
+	XT_R_TX_NO_NEIGH, /* tx: MPLS: the FIB gave no next hop (no route or neighbour, forwarding off) */
+	XT_R_TX_ADJUST,       /* tx: bpf_skb_adjust_room/store failed */
+	XT_R_TX_REDIRECT,     /* tx: bpf_redirect_neigh failed */
+	XT_R_ENCAP,           /* tx: encapsulated and redirected */
+	XT_R_TX_PMTU_ICMP,    /* tx: too big: ICMP frag needed / packet too big sent back */
+	XT_R_TX_PMTU_LIMITED, /* tx: too big, ICMP error rate-limited: dropped, no reply */
 	XT_R_MAX,
 };
 
