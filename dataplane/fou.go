@@ -21,9 +21,9 @@ func (d *Dataplane) AddFOU(p tunnel.FOUPort) error {
 	}
 	if err := tb.PutFOU(p); err != nil {
 		if errors.Is(err, ebpf.ErrKeyExist) {
-			return fmt.Errorf("fou add: port %s is already open; delete it first (xtunnel fou del port %d)", p, p.Port)
+			return fmt.Errorf("port %s is already open; delete it first (xtunnel fou del port %d)", p, p.Port)
 		}
-		return fmt.Errorf("fou add: %w", err)
+		return err
 	}
 	return nil
 }
@@ -38,7 +38,7 @@ func (d *Dataplane) DelFOU(p tunnel.FOUPort) error {
 		err = tb.DeleteFOU(p)
 	}
 	if !ok || errors.Is(err, ebpf.ErrKeyNotExist) {
-		return fmt.Errorf("fou del: no port %d is open (xtunnel fou show lists them)", p.Port)
+		return fmt.Errorf("no port %d is open (xtunnel fou show lists them)", p.Port)
 	}
 	return err
 }

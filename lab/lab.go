@@ -2,9 +2,9 @@
 // tests and `make demo` run xtunnel in, and measures traffic across it:
 //
 //	cliA (10.1.0.2/24, fd00:1::2/64) --veth-- hostA (vcli 10.1.0.1, fd00:1::1)
-//	                                           hostA ethA 198.51.100.1/24
+//	                                           hostA ethA 198.51.100.1/24, 2001:db8:100::1/64
 //	                                             || veth underlay
-//	                                           hostB ethB 198.51.100.2/24
+//	                                           hostB ethB 198.51.100.2/24, 2001:db8:100::2/64
 //	cliB (10.2.0.2/24, fd00:2::2/64) --veth-- hostB (vcli 10.2.0.1, fd00:2::1)
 //
 // Every address and route lives inside the four namespaces the lab
@@ -38,6 +38,9 @@ const (
 	DevB      = "ethB" // hostB's underlay netdev
 	UnderlayA = "198.51.100.1"
 	UnderlayB = "198.51.100.2"
+	// IPv6 underlay addresses (same veth pair), for ip6tnl and ip6gre.
+	UnderlayA6 = "2001:db8:100::1"
+	UnderlayB6 = "2001:db8:100::2"
 
 	CliA4 = "10.1.0.2"
 	CliA6 = "fd00:1::2"
@@ -66,6 +69,9 @@ type Lab struct {
 
 	mu       sync.Mutex
 	attached bool
+	// undo are the xtunnel commands that take back what AddTunnel set up
+	// for its case (Setup steps), run by DelTunnel in reverse order.
+	undo []undoStep
 }
 
 var (
@@ -187,7 +193,9 @@ func (l *Lab) build(ctx context.Context) error {
 		{"-n", l.HostA, "addr", "add", "10.1.0.1/24", "dev", "vcli"},
 		{"-n", l.HostA, "addr", "add", "fd00:1::1/64", "dev", "vcli", "nodad"},
 		{"-n", l.HostA, "addr", "add", UnderlayA + "/24", "dev", DevA},
+		{"-n", l.HostA, "addr", "add", UnderlayA6 + "/64", "dev", DevA, "nodad"},
 		{"-n", l.HostB, "addr", "add", UnderlayB + "/24", "dev", DevB},
+		{"-n", l.HostB, "addr", "add", UnderlayB6 + "/64", "dev", DevB, "nodad"},
 		{"-n", l.HostB, "addr", "add", "10.2.0.1/24", "dev", "vcli"},
 		{"-n", l.HostB, "addr", "add", "fd00:2::1/64", "dev", "vcli", "nodad"},
 		{"-n", l.CliB, "addr", "add", CliB4 + "/24", "dev", "eth0"},

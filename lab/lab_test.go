@@ -263,3 +263,53 @@ func TestCleanStale(t *testing.T) {
 		t.Errorf("stale bpffs %s was kept (stat: %v)", dir, err)
 	}
 }
+
+func TestCaseTargets(t *testing.T) {
+	l := &Lab{CliA: "a", CliB: "b"}
+	for _, tc := range []struct {
+		c     TunnelCase
+		pings []string
+		tcp   []string
+	}{
+		{TunnelCase{InnerV4: true}, []string{CliB4, CliA4}, []string{"b " + CliB4 + " a", "a " + CliA4 + " b"}},
+		{TunnelCase{InnerV6: true}, []string{CliB6, CliA6}, []string{"b " + CliB6 + " a", "a " + CliA6 + " b"}},
+		{TunnelCase{InnerV4: true, InnerV6: true}, []string{CliB4, CliA4, CliB6, CliA6},
+			[]string{"b " + CliB4 + " a", "a " + CliA4 + " b", "b " + CliB6 + " a", "a " + CliA6 + " b"}},
+	} {
+		var pings, tcp []string
+		for i, p := range tc.c.PingTargets() {
+			if p.FromA != (i%2 == 0) {
+				t.Errorf("%+v: ping %d FromA %v", tc.c, i, p.FromA)
+			}
+			pings = append(pings, p.Dst)
+		}
+		for i, r := range l.TCPRuns(tc.c) {
+			if want := []string{"A->B", "B->A"}[i%2]; r.Name != want {
+				t.Errorf("%+v: TCP run %d is %s, want %s", tc.c, i, r.Name, want)
+			}
+			if r.V6() != strings.Contains(r.Addr, ":") {
+				t.Errorf("V6() of %s", r.Addr)
+			}
+			tcp = append(tcp, r.ServerNS+" "+r.Addr+" "+r.ClientNS)
+		}
+		if fmt.Sprint(pings) != fmt.Sprint(tc.pings) || fmt.Sprint(tcp) != fmt.Sprint(tc.tcp) {
+			t.Errorf("%+v: pings %v tcp %v, want %v %v", tc.c, pings, tcp, tc.pings, tc.tcp)
+		}
+	}
+	s := FOUPort(5555, "ipproto", "4")
+	if fmt.Sprint(s.Do) != "[fou add port 5555 ipproto 4]" || fmt.Sprint(s.Undo) != "[fou del port 5555]" {
+		t.Errorf("FOUPort = %+v", s)
+	}
+	h := l.Hosts()
+	for _, c := range []TunnelCase{{}, {Underlay6: true}} {
+		la, ra := h[0].Endpoints(c)
+		lb, rb := h[1].Endpoints(c)
+		want := [4]string{UnderlayA, UnderlayB, UnderlayB, UnderlayA}
+		if c.Underlay6 {
+			want = [4]string{UnderlayA6, UnderlayB6, UnderlayB6, UnderlayA6}
+		}
+		if [4]string{la, ra, lb, rb} != want {
+			t.Errorf("Endpoints(underlay6 %v) = %v, want %v", c.Underlay6, [4]string{la, ra, lb, rb}, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,36 +16,146 @@ const TunnelName = "xt0"
 type TunnelCase struct {
 	Name string // e.g. "gre-key"
 	// Args returns the words after `xtunnel link add` for a host whose
-	// underlay address is local and whose peer's is remote; the tunnel
-	// must be named TunnelName.
-	Args    func(local, remote string) []string
-	InnerV6 bool // the type carries IPv6 inside: ping IPv6 across it too
+	// underlay address is local and whose peer's is remote (IPv6 ones
+	// when Underlay6); the tunnel must be named TunnelName.
+	Args      func(local, remote string) []string
+	Underlay6 bool // over the IPv6 underlay (UnderlayA6, UnderlayB6)
+	InnerV4   bool // the tunnel carries IPv4: ping and TCP over IPv4 across it
+	InnerV6   bool // the tunnel carries IPv6: ping and TCP over IPv6 across it
+	// Setup are xtunnel commands run on both hosts before link add (e.g.
+	// opening a FOU port), each taken back by its Undo after link del.
+	Setup []Step
 }
 
-// Cases are the tunnel types implemented so far.
+// Step is one xtunnel command (the words after `xtunnel --bpffs DIR`)
+// and the command that takes it back.
+type Step struct {
+	Do, Undo []string
+}
+
+// FOUPort is the Setup step that opens UDP port for FOU or GUE receive:
+// how is "ipproto", "4" (or 41, 47) for direct FOU, or "gue".
+func FOUPort(port int, how ...string) Step {
+	p := strconv.Itoa(port)
+	return Step{
+		Do:   append([]string{"fou", "add", "port", p}, how...),
+		Undo: []string{"fou", "del", "port", p},
+	}
+}
+
+// Underlay names the case's outer family: "IPv4" or "IPv6".
+func (c TunnelCase) Underlay() string {
+	if c.Underlay6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+// PingTargets are the pings a case needs, in order: IPv4 A->B and B->A
+// when it carries IPv4, then the same over IPv6 when it carries IPv6.
+func (c TunnelCase) PingTargets() []PingTarget {
+	var ts []PingTarget
+	if c.InnerV4 {
+		ts = append(ts, PingTarget{true, CliB4}, PingTarget{false, CliA4})
+	}
+	if c.InnerV6 {
+		ts = append(ts, PingTarget{true, CliB6}, PingTarget{false, CliA6})
+	}
+	return ts
+}
+
+// PingTarget is one ping across the tunnel: from cliA to Dst (an address
+// of cliB) when FromA, else from cliB to an address of cliA.
+type PingTarget struct {
+	FromA bool
+	Dst   string
+}
+
+// TCPRun is one iperf3 run across the tunnel.
+type TCPRun struct {
+	Name                     string // "A->B" or "B->A"
+	ServerNS, Addr, ClientNS string
+}
+
+// V6 reports whether the run is over IPv6 inside the tunnel.
+func (r TCPRun) V6() bool { return strings.Contains(r.Addr, ":") }
+
+// TCPRuns are the iperf3 runs of case c in lab l: A->B and B->A over
+// IPv4 inside the tunnel when it carries IPv4, then the same over IPv6
+// when it carries IPv6.
+func (l *Lab) TCPRuns(c TunnelCase) []TCPRun {
+	var runs []TCPRun
+	if c.InnerV4 {
+		runs = append(runs, TCPRun{Name: "A->B", ServerNS: l.CliB, Addr: CliB4, ClientNS: l.CliA},
+			TCPRun{Name: "B->A", ServerNS: l.CliA, Addr: CliA4, ClientNS: l.CliB})
+	}
+	if c.InnerV6 {
+		runs = append(runs, TCPRun{Name: "A->B", ServerNS: l.CliB, Addr: CliB6, ClientNS: l.CliA},
+			TCPRun{Name: "B->A", ServerNS: l.CliA, Addr: CliA6, ClientNS: l.CliB})
+	}
+	return runs
+}
+
+func gre(key string) func(local, remote string) []string {
+	return func(local, remote string) []string {
+		a := []string{"name", TunnelName, "type", "gre", "local", local, "remote", remote}
+		if key != "" {
+			a = append(a, "key", key)
+		}
+		return a
+	}
+}
+
+// link returns Args for `name xt0 type typ local L remote R extra...`.
+func link(typ string, extra ...string) func(local, remote string) []string {
+	return func(local, remote string) []string {
+		return append([]string{"name", TunnelName, "type", typ, "local", local, "remote", remote}, extra...)
+	}
+}
+
+// Cases are the tunnel configurations the lab runs: every type, each of
+// its inner families, both underlay families, and FOU and GUE.
 func Cases() []TunnelCase {
 	return []TunnelCase{
-		{
-			Name: "gre-key",
-			Args: func(local, remote string) []string {
-				return []string{"name", TunnelName, "type", "gre", "local", local, "remote", remote, "key", "42"}
-			},
-			InnerV6: true,
-		},
-		{
-			Name: "gre",
-			Args: func(local, remote string) []string {
-				return []string{"name", TunnelName, "type", "gre", "local", local, "remote", remote}
-			},
-			InnerV6: true,
-		},
-		{
-			Name: "ipip",
-			Args: func(local, remote string) []string {
-				return []string{"name", TunnelName, "type", "ipip", "local", local, "remote", remote}
-			},
-		},
+		{Name: "gre-key", Args: gre("42"), InnerV4: true, InnerV6: true},
+		{Name: "gre", Args: gre(""), InnerV4: true, InnerV6: true},
+		{Name: "ipip", Args: link("ipip"), InnerV4: true},
+		// sit's default mode ip6ip carries IPv6 only.
+		{Name: "sit", Args: link("sit"), InnerV6: true},
+		{Name: "sit-any", Args: link("sit", "mode", "any"), InnerV4: true, InnerV6: true},
+		// ip6tnl's default mode ip6ip6 carries IPv6 only; default
+		// encaplimit 4 (a destination-options header on every packet).
+		{Name: "ip6tnl", Args: link("ip6tnl"), Underlay6: true, InnerV6: true},
+		{Name: "ip6tnl-any", Args: link("ip6tnl", "mode", "any", "encaplimit", "none"),
+			Underlay6: true, InnerV4: true, InnerV6: true},
+		// Host A sends the encapsulation limit option, host B does not:
+		// decap must take packets with and without it (RFC 2473).
+		{Name: "ip6tnl-elim", Args: func(local, remote string) []string {
+			a := link("ip6tnl")(local, remote)
+			if local != UnderlayA6 {
+				a = append(a, "encaplimit", "none")
+			}
+			return a
+		}, Underlay6: true, InnerV6: true},
+		{Name: "ip6gre", Args: link("ip6gre", "key", "7"), Underlay6: true, InnerV4: true, InnerV6: true},
+		{Name: "ipip-fou", Args: link("ipip", "encap", "fou", "encap-sport", "auto", "encap-dport", "5555"),
+			InnerV4: true, Setup: []Step{FOUPort(5555, "ipproto", "4")}},
+		{Name: "gre-fou", Args: link("gre", "encap", "fou", "encap-sport", "auto", "encap-dport", "5556"),
+			InnerV4: true, InnerV6: true, Setup: []Step{FOUPort(5556, "ipproto", "47")}},
+		{Name: "ipip-gue", Args: link("ipip", "encap", "gue", "encap-dport", "5557"),
+			InnerV4: true, Setup: []Step{FOUPort(5557, "gue")}},
+		{Name: "sit-gue", Args: link("sit", "encap", "gue", "encap-dport", "5558"),
+			InnerV6: true, Setup: []Step{FOUPort(5558, "gue")}},
 	}
+}
+
+// CaseNames lists the names of Cases in order.
+func CaseNames() []string {
+	var names []string
+	for _, c := range Cases() {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
 // Xtunnel says how the lab runs the xtunnel binary.
@@ -70,23 +181,35 @@ func (x Xtunnel) withTC(args ...string) []string {
 
 // Host is one tunnel endpoint of the lab.
 type Host struct {
-	Name   string // "A" or "B"
-	NS     string
-	Dev    string // underlay netdev
-	Local  string // underlay addresses
-	Remote string
-	Addr4  string // tunnel addresses
-	Addr6  string
-	Peer4  string // the other site's client prefixes, routed into the tunnel
-	Peer6  string
+	Name    string // "A" or "B"
+	NS      string
+	Dev     string // underlay netdev
+	Local   string // IPv4 underlay addresses
+	Remote  string
+	Local6  string // IPv6 underlay addresses
+	Remote6 string
+	Addr4   string // tunnel addresses
+	Addr6   string
+	Peer4   string // the other site's client prefixes, routed into the tunnel
+	Peer6   string
+}
+
+// Endpoints returns the underlay addresses case c uses on h: local, remote.
+func (h Host) Endpoints(c TunnelCase) (local, remote string) {
+	if c.Underlay6 {
+		return h.Local6, h.Remote6
+	}
+	return h.Local, h.Remote
 }
 
 // Hosts returns the two tunnel endpoints, A then B.
 func (l *Lab) Hosts() [2]Host {
 	return [2]Host{
 		{Name: "A", NS: l.HostA, Dev: DevA, Local: UnderlayA, Remote: UnderlayB,
+			Local6: UnderlayA6, Remote6: UnderlayB6,
 			Addr4: "10.9.0.1/30", Addr6: "fd00:9::1/64", Peer4: SiteB4, Peer6: SiteB6},
 		{Name: "B", NS: l.HostB, Dev: DevB, Local: UnderlayB, Remote: UnderlayA,
+			Local6: UnderlayB6, Remote6: UnderlayA6,
 			Addr4: "10.9.0.2/30", Addr6: "fd00:9::2/64", Peer4: SiteA4, Peer6: SiteA6},
 	}
 }
@@ -107,25 +230,52 @@ func (l *Lab) Attach(ctx context.Context, x Xtunnel) error {
 	return nil
 }
 
-// AddTunnel creates case c on both hosts and routes the other site into
-// it. The overlay gets no multicast and no IPv6 link-local address, so
-// that nothing but the traffic a test sends crosses the tunnel. On error
-// the tunnels it created are removed again.
+// undoStep is a Setup step's Undo, due on one host.
+type undoStep struct {
+	host Host
+	argv []string
+}
+
+// AddTunnel runs case c's Setup steps on both hosts, creates the tunnel
+// on both and routes the other site into it (the families c carries; a
+// case that sets neither InnerV4 nor InnerV6 gets both). The overlay gets
+// no multicast and no IPv6 link-local address, so that nothing but the
+// traffic a test sends crosses the tunnel. On error what it set up is
+// taken back again; otherwise DelTunnel does that.
 func (l *Lab) AddTunnel(ctx context.Context, x Xtunnel, c TunnelCase) error {
+	if err := l.undoSetup(ctx, x); err != nil {
+		return fmt.Errorf("%s: undo the previous case's setup: %w", c.Name, err)
+	}
+	fail := func(err error, made []Host) error {
+		return errors.Join(err, l.delTunnel(ctx, x, made), l.undoSetup(ctx, x))
+	}
+	for _, h := range l.Hosts() {
+		for _, s := range c.Setup {
+			if _, _, err := x.Run(ctx, h.NS, s.Do...); err != nil {
+				return fail(fmt.Errorf("%s host %s setup: %w", c.Name, h.Name, err), nil)
+			}
+			if len(s.Undo) > 0 {
+				l.mu.Lock()
+				l.undo = append(l.undo, undoStep{h, s.Undo})
+				l.mu.Unlock()
+			}
+		}
+	}
 	var made []Host
 	for _, h := range l.Hosts() {
-		if _, _, err := x.Run(ctx, h.NS, x.withTC(append([]string{"link", "add"}, c.Args(h.Local, h.Remote)...)...)...); err != nil {
-			return errors.Join(fmt.Errorf("%s host %s: %w", c.Name, h.Name, err), l.delTunnel(ctx, x, made))
+		local, remote := h.Endpoints(c)
+		if _, _, err := x.Run(ctx, h.NS, x.withTC(append([]string{"link", "add"}, c.Args(local, remote)...)...)...); err != nil {
+			return fail(fmt.Errorf("%s host %s: %w", c.Name, h.Name, err), made)
 		}
 		made = append(made, h)
-		if err := configureOverlay(ctx, h); err != nil {
-			return errors.Join(fmt.Errorf("%s host %s: %w", c.Name, h.Name, err), l.delTunnel(ctx, x, made))
+		if err := configureOverlay(ctx, h, c); err != nil {
+			return fail(fmt.Errorf("%s host %s: %w", c.Name, h.Name, err), made)
 		}
 	}
 	return nil
 }
 
-func configureOverlay(ctx context.Context, h Host) error {
+func configureOverlay(ctx context.Context, h Host, c TunnelCase) error {
 	dev := TunnelName
 	if _, err := ip(ctx, "-n", h.NS, "link", "set", dev, "multicast", "off"); err != nil {
 		return err
@@ -133,13 +283,32 @@ func configureOverlay(ctx context.Context, h Host) error {
 	// Not every iproute2 or device type takes addrgenmode; it only keeps
 	// a link-local address (and what it sends) off the tunnel.
 	_, _ = ip(ctx, "-n", h.NS, "link", "set", dev, "addrgenmode", "none")
-	for _, s := range [][]string{
-		{"addr", "add", h.Addr4, "dev", dev},
-		{"addr", "add", h.Addr6, "dev", dev, "nodad"},
-		{"link", "set", dev, "up"},
-		{"route", "add", h.Peer4, "dev", dev},
-		{"-6", "route", "add", h.Peer6, "dev", dev},
-	} {
+	v4, v6 := c.InnerV4, c.InnerV6
+	if !v4 && !v6 {
+		v4, v6 = true, true
+	}
+	var steps [][]string
+	if v4 {
+		steps = append(steps, []string{"addr", "add", h.Addr4, "dev", dev})
+	}
+	if v6 {
+		steps = append(steps, []string{"addr", "add", h.Addr6, "dev", dev, "nodad"})
+	}
+	if !v6 {
+		// Nothing IPv6 (MLD reports, which the tunnel would drop and
+		// count) leaves an overlay that does not carry it.
+		if err := sysctl(ctx, h.NS, "net.ipv6.conf."+dev+".disable_ipv6", "1"); err != nil {
+			return err
+		}
+	}
+	steps = append(steps, []string{"link", "set", dev, "up"})
+	if v4 {
+		steps = append(steps, []string{"route", "add", h.Peer4, "dev", dev})
+	}
+	if v6 {
+		steps = append(steps, []string{"-6", "route", "add", h.Peer6, "dev", dev})
+	}
+	for _, s := range steps {
 		if _, err := ip(ctx, append([]string{"-n", h.NS}, s...)...); err != nil {
 			return err
 		}
@@ -147,10 +316,11 @@ func configureOverlay(ctx context.Context, h Host) error {
 	return nil
 }
 
-// DelTunnel runs `xtunnel link del xt0` on both hosts.
+// DelTunnel runs `xtunnel link del xt0` on both hosts, then takes back
+// the Setup steps of the case AddTunnel created (e.g. `fou del port P`).
 func (l *Lab) DelTunnel(ctx context.Context, x Xtunnel) error {
 	h := l.Hosts()
-	return l.delTunnel(ctx, x, h[:])
+	return errors.Join(l.delTunnel(ctx, x, h[:]), l.undoSetup(ctx, x))
 }
 
 func (l *Lab) delTunnel(ctx context.Context, x Xtunnel, hosts []Host) error {
@@ -158,6 +328,23 @@ func (l *Lab) delTunnel(ctx context.Context, x Xtunnel, hosts []Host) error {
 	for _, h := range hosts {
 		if _, _, err := x.Run(ctx, h.NS, "link", "del", TunnelName); err != nil {
 			errs = append(errs, fmt.Errorf("host %s: %w", h.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// undoSetup runs the pending Undo commands, last first; each runs once,
+// whether it succeeds or not.
+func (l *Lab) undoSetup(ctx context.Context, x Xtunnel) error {
+	l.mu.Lock()
+	undo := l.undo
+	l.undo = nil
+	l.mu.Unlock()
+	var errs []error
+	for i := len(undo) - 1; i >= 0; i-- {
+		u := undo[i]
+		if _, _, err := x.Run(ctx, u.host.NS, u.argv...); err != nil {
+			errs = append(errs, fmt.Errorf("host %s: %w", u.host.Name, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -310,26 +497,35 @@ func (r PingResult) CheckCounters() (excess bool, err error) {
 
 // Result is everything RunCase measured for one case.
 type Result struct {
-	Case    string
-	TCMode  string
-	Ran     bool         // the tunnel was created on both hosts
-	Pings   []PingResult // IPv4 A->B, B->A, then IPv6 A->B, B->A for InnerV6
-	GbpsAB  float64      // iperf3 TCP, cliA sends to cliB
-	GbpsBA  float64
+	Case     string
+	TCMode   string
+	Underlay string // "IPv4" or "IPv6": the outer family
+	Ran      bool   // the tunnel was created on both hosts
+	// Pings are IPv4 A->B, B->A (InnerV4), then IPv6 A->B, B->A (InnerV6).
+	Pings []PingResult
+	// TCP are the iperf3 runs, in the order of TCPRuns.
+	TCP     []TCPResult
 	Packets uint64 // rx+tx packets of the tunnel on both hosts over the case
 	Err     error  // every failure, joined
+}
+
+// TCPResult is one iperf3 run: the receiver's throughput, 0 if it failed.
+type TCPResult struct {
+	TCPRun
+	Gbps float64
 }
 
 // PingsPerRun is how many echo requests each ping of RunCase sends.
 const PingsPerRun = 5
 
 // RunCase attaches xtunnel (once per lab), creates case c on both hosts,
-// pings both ways (IPv4, and IPv6 if c.InnerV6), runs iperf3 TCP both ways
-// for seconds each, counts the packets the tunnel carried and removes the
-// tunnel again. It carries on after a failed measurement so one run shows
-// everything that works; Result.Err joins what failed.
+// pings both ways and runs iperf3 TCP both ways (seconds each) for each
+// inner family the case carries, counts the packets the tunnel carried
+// and removes the tunnel (and the case's setup) again. It carries on
+// after a failed measurement so one run shows everything that works;
+// Result.Err joins what failed.
 func (l *Lab) RunCase(ctx context.Context, x Xtunnel, c TunnelCase, seconds int) (res Result) {
-	res = Result{Case: c.Name, TCMode: x.TCMode}
+	res = Result{Case: c.Name, TCMode: x.TCMode, Underlay: c.Underlay()}
 	var errs []error
 	defer func() { res.Err = errors.Join(errs...) }()
 
@@ -359,27 +555,20 @@ func (l *Lab) RunCase(ctx context.Context, x Xtunnel, c TunnelCase, seconds int)
 	if startErr != nil {
 		errs = append(errs, startErr)
 	}
-	type ping struct {
-		fromA bool
-		dst   string
-	}
-	pings := []ping{{true, CliB4}, {false, CliA4}}
-	if c.InnerV6 {
-		pings = append(pings, ping{true, CliB6}, ping{false, CliA6})
-	}
-	for _, p := range pings {
-		r, err := l.PingThrough(ctx, x, p.fromA, p.dst, PingsPerRun)
+	for _, p := range c.PingTargets() {
+		r, err := l.PingThrough(ctx, x, p.FromA, p.Dst, PingsPerRun)
 		res.Pings = append(res.Pings, r)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	var err error
-	if res.GbpsAB, err = IPerf(ctx, l.CliB, CliB4, l.CliA, seconds); err != nil {
-		errs = append(errs, fmt.Errorf("iperf3 A->B: %w", err))
-	}
-	if res.GbpsBA, err = IPerf(ctx, l.CliA, CliA4, l.CliB, seconds); err != nil {
-		errs = append(errs, fmt.Errorf("iperf3 B->A: %w", err))
+	for _, run := range l.TCPRuns(c) {
+		gbps, err := IPerf(ctx, run.ServerNS, run.Addr, run.ClientNS, seconds)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("iperf3 %s %s: %w", run.Name, run.Addr, err))
+			gbps = 0
+		}
+		res.TCP = append(res.TCP, TCPResult{TCPRun: run, Gbps: gbps})
 	}
 	if startErr == nil {
 		end, err := l.snapshot(ctx, x)

@@ -1,7 +1,8 @@
 // Command xtunnel-lab is `make demo`: it builds the namespace lab of
-// package lab, runs every implemented tunnel type through xtunnel (ping
-// both ways, iperf3 TCP both ways), prints one table and removes the lab,
-// also when interrupted. It must run as root.
+// package lab, runs every tunnel case of lab.Cases through xtunnel (each
+// type over its IPv4 or IPv6 underlay, FOU and GUE: ping both ways for
+// each inner family the case carries, iperf3 TCP both ways), prints one
+// table and removes the lab, also when interrupted. It must run as root.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -28,6 +30,7 @@ type Flags struct {
 	Xtunnel string
 	TCMode  string
 	Seconds int
+	Cases   []string // run only these cases; empty: all
 }
 
 func main() {
@@ -36,6 +39,7 @@ func main() {
 	fs.StringVar(&f.Xtunnel, "xtunnel", "./bin/xtunnel", "path of the xtunnel binary to run (make build)")
 	fs.StringVar(&f.TCMode, "tc-mode", "", "passed to xtunnel attach and link add: auto, tcx or clsact (default: xtunnel's)")
 	fs.IntVar(&f.Seconds, "seconds", 2, "length of each iperf3 TCP run")
+	fs.StringSliceVar(&f.Cases, "case", nil, "run only these cases (comma-separated or repeated): "+strings.Join(lab.CaseNames(), ", "))
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: xtunnel-lab [flags]\n\nBuilds a namespace lab, runs every tunnel type through xtunnel and prints one table. Needs root.\n\n%s", fs.FlagUsages())
 	}
@@ -68,6 +72,10 @@ func run(ctx context.Context, f Flags, w io.Writer) (err error) {
 	if f.Seconds < 1 {
 		return fmt.Errorf("--seconds %d: want at least 1", f.Seconds)
 	}
+	cases, err := selectCases(f.Cases)
+	if err != nil {
+		return err
+	}
 	bin, err := filepath.Abs(f.Xtunnel)
 	if err != nil {
 		return err
@@ -99,7 +107,7 @@ func run(ctx context.Context, f Flags, w io.Writer) (err error) {
 
 	x := lab.Xtunnel{Bin: bin, BPFFS: l.BPFFS, TCMode: f.TCMode}
 	var results []lab.Result
-	for _, c := range lab.Cases() {
+	for _, c := range cases {
 		if ctx.Err() != nil {
 			break
 		}
@@ -133,26 +141,42 @@ func run(ctx context.Context, f Flags, w io.Writer) (err error) {
 	return nil
 }
 
-// printTable prints one row per case: type | ping | TCP Gbit/s | packets.
+// selectCases returns the cases named (all when names is empty), in the
+// order of lab.Cases.
+func selectCases(names []string) ([]lab.TunnelCase, error) {
+	all := lab.Cases()
+	if len(names) == 0 {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		if !slices.Contains(lab.CaseNames(), n) {
+			return nil, fmt.Errorf("--case %s: no such case; cases are %s", n, strings.Join(lab.CaseNames(), ", "))
+		}
+		want[n] = true
+	}
+	var cases []lab.TunnelCase
+	for _, c := range all {
+		if want[c.Name] {
+			cases = append(cases, c)
+		}
+	}
+	return cases, nil
+}
+
+// printTable prints one row per case: type | underlay | ping and TCP
+// Gbit/s both ways for each inner family | packets through BPF. "-" is a
+// family the case does not carry.
 func printTable(w io.Writer, results []lab.Result) {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "TYPE\tPING IPv4 A->B B->A\tPING IPv6 A->B B->A\tTCP Gbit/s A->B\tTCP Gbit/s B->A\tPACKETS THROUGH BPF")
+	fmt.Fprintln(tw, "TYPE\tUNDERLAY\tPING IPv4 A->B B->A\tTCP IPv4 Gbit/s A->B B->A\tPING IPv6 A->B B->A\tTCP IPv6 Gbit/s A->B B->A\tPACKETS THROUGH BPF")
 	for _, r := range results {
-		tcp := func(g float64) string {
-			switch {
-			case !r.Ran:
-				return "-"
-			case g <= 0:
-				return "FAIL"
-			}
-			return fmt.Sprintf("%.2f", g)
-		}
 		packets := "-"
 		if r.Ran && r.Packets > 0 {
 			packets = fmt.Sprint(r.Packets)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Case,
-			pingCell(r, false), pingCell(r, true), tcp(r.GbpsAB), tcp(r.GbpsBA), packets)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Case, r.Underlay,
+			pingCell(r, false), tcpCell(r, false), pingCell(r, true), tcpCell(r, true), packets)
 	}
 	_ = tw.Flush()
 }
@@ -177,4 +201,24 @@ func pingCell(r lab.Result, v6 bool) string {
 		return "ok " + strings.Join(parts, " ")
 	}
 	return "FAIL " + strings.Join(parts, " ")
+}
+
+// tcpCell is the family's throughput A->B and B->A ("2.61 2.73"), FAIL
+// for a run that failed, "-" when none ran.
+func tcpCell(r lab.Result, v6 bool) string {
+	var parts []string
+	for _, t := range r.TCP {
+		if t.V6() != v6 {
+			continue
+		}
+		if t.Gbps <= 0 {
+			parts = append(parts, "FAIL")
+		} else {
+			parts = append(parts, fmt.Sprintf("%.2f", t.Gbps))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
 }
