@@ -60,7 +60,7 @@ demo: deps build ## build, then run every tunnel type in a namespace lab and pri
 	./bin/xtunnel-lab --xtunnel ./bin/xtunnel
 
 bench: ## benchmarks
-	$(GO) test -run '^$$' -bench . ./...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./bench/
 
 lint: ## gofmt, go vet, clang-format (kernel style, .clang-format) on bpf/ and headers/
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt -w:" >&2; echo "$$out" >&2; exit 1; fi

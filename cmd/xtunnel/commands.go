@@ -26,7 +26,8 @@ var topWords = []alias{
 	{"help", "help"},
 }
 
-var linkWords = []alias{
+// objectWords are the verbs `link` and `fou` take, with iproute2's spellings.
+var objectWords = []alias{
 	{"add", "add"},
 	{"delete", "del"},
 	{"del", "del"},
@@ -37,16 +38,7 @@ var linkWords = []alias{
 	{"help", "help"},
 }
 
-var fouWords = []alias{
-	{"add", "add"},
-	{"delete", "del"},
-	{"del", "del"},
-	{"show", "show"},
-	{"list", "show"},
-	{"lst", "show"},
-	{"ls", "show"},
-	{"help", "help"},
-}
+var linkWords, fouWords = objectWords, objectWords
 
 // subWords are the subcommands of the commands that have them; with none
 // given, each lists ("show"), as `ip link` does.
