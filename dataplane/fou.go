@@ -40,7 +40,10 @@ func (d *Dataplane) DelFOU(p tunnel.FOUPort) error {
 	if !ok || errors.Is(err, ebpf.ErrKeyNotExist) {
 		return fmt.Errorf("no port %d is open (xtunnel fou show lists them)", p.Port)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return d.removeState() // the last thing xtunnel held here may be gone
 }
 
 // FOUPorts lists the receive ports.

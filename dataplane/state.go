@@ -106,7 +106,8 @@ func (d *Dataplane) pin(kind string, ifindex int) string {
 	return filepath.Join(d.linksDir(), fmt.Sprintf("%s-%d", kind, ifindex))
 }
 
-// removeState deletes the namespace's pins when nothing is attached.
+// removeState deletes the namespace's pins when nothing is attached and
+// no FOU/GUE port is open.
 func (d *Dataplane) removeState() error {
 	entries, err := os.ReadDir(d.linksDir())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -116,6 +117,9 @@ func (d *Dataplane) removeState() error {
 		if strings.HasPrefix(e.Name(), "xdp-") {
 			return nil
 		}
+	}
+	if ports, err := d.FOUPorts(); err != nil || len(ports) > 0 {
+		return err
 	}
 	d.closeObjects()
 	return os.RemoveAll(d.dir)
