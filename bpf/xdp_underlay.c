@@ -28,6 +28,17 @@ int xt_xdp_underlay(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
+	/* The tunnel matched: from here on a bad packet is dropped and
+	 * counted on it, except that a GRE checksum too long to verify here
+	 * goes to the stack rather than out unverified.
+	 */
+	reason = check_gre(ctx, &d);
+	if (reason == XT_R_PASS_GRE_CSUM_LONG) {
+		xt_count(reason);
+		return XDP_PASS;
+	}
+	if (reason != XT_R_DECAP)
+		goto drop;
 	reason = check_inner(&c, &d);
 	if (reason != XT_R_DECAP)
 		goto drop;

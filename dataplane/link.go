@@ -33,7 +33,6 @@ func notYet(s tunnel.Spec) error {
 		on   bool
 		word string
 	}{
-		{s.ICsum || s.OCsum, "csum"}, {s.ISeq || s.OSeq, "seq"}, {s.Encap.Csum, "encap-csum"},
 		{s.Encap.Type != tunnel.EncapNone && s.Type.Outer6(), "encap fou|gue over IPv6"},
 	} {
 		if o.on {
@@ -165,8 +164,20 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 	if _, err := loader.AttachXDP(objs.Overlay, s.Name, t.Ifindex, loader.ModeNative, xpin); err != nil {
 		return fail(err)
 	}
-	if _, err := loader.AttachTC(objs.Encap, s.Name, t.Ifindex, d.opts.TCMode, tpin); err != nil {
+	if _, err := loader.AttachTC(objs.Encap, s.Name, t.Ifindex, d.opts.TCMode, tpin, false); err != nil {
 		return fail(err)
+	}
+	if maps.SlowTX(s) {
+		// Per-packet GRE checksum and sequence numbers, UDP checksums:
+		// the stack segments and checksums, then the peer encapsulates.
+		ppin := d.pin("tcp", t.PeerIfindex)
+		u.push(func() { loader.Unpin(ppin) })
+		if err := offloadsOff(s.Name); err != nil {
+			return fail(err)
+		}
+		if _, err := loader.AttachTC(objs.Peer, peerName, t.PeerIfindex, d.opts.TCMode, ppin, true); err != nil {
+			return fail(err)
+		}
 	}
 	if err := tb.PutTunnel(t); err != nil {
 		return fail(err)
@@ -238,6 +249,7 @@ func (d *Dataplane) delTunnel(tb *maps.Tables, t maps.Tunnel) error {
 		tb.DeleteTunnel(t),
 		loader.Unpin(d.pin("xdpo", t.Ifindex)),
 		loader.Unpin(d.pin("tc", t.Ifindex)),
+		loader.Unpin(d.pin("tcp", t.PeerIfindex)),
 	}
 	if l := overlayOf(t); l != nil {
 		if err := netlink.LinkDel(l); err != nil {

@@ -101,7 +101,8 @@ func stateDir(base string) (string, error) {
 func (d *Dataplane) mapsDir() string  { return filepath.Join(d.dir, "maps") }
 func (d *Dataplane) linksDir() string { return filepath.Join(d.dir, "links") }
 
-// pin names: xdp-IFINDEX (underlay), xdpo-IFINDEX and tc-IFINDEX (overlay).
+// pin names: xdp-IFINDEX (underlay), xdpo-IFINDEX and tc-IFINDEX (overlay),
+// tcp-IFINDEX (overlay peer, slow TX path).
 func (d *Dataplane) pin(kind string, ifindex int) string {
 	return filepath.Join(d.linksDir(), fmt.Sprintf("%s-%d", kind, ifindex))
 }

@@ -28,6 +28,10 @@ struct decap_ctx {
 	struct xt_tunnel *t;
 	__u32 inner_off; /* offset of the inner L3 header in the frame */
 	__u32 inner_len; /* its length per the outer header */
+	__u32 gre_off;   /* offset of the GRE header in the frame; 0: no GRE */
+	__u32 gre_len;   /* GRE header to the end of the outer payload */
+	__be32 gre_seq;  /* GRE sequence number, with GRE_F_SEQ */
+	__u16 gre_flags; /* GRE flags and version, host order */
 	__be16 inner_proto;
 	__u8 outer_ecn;
 };
@@ -41,13 +45,14 @@ static __always_inline void v4_mapped(__u8 *dst, __be32 addr)
 }
 
 /* Parses GRE after the outer header. Returns a reason, or XT_R_DECAP to go on.
- * *gre_flags keeps the flags for the checks made after the tunnel matched.
+ * d keeps the flags and the sequence number for check_gre(), which runs
+ * once the tunnel matched.
  */
 static __always_inline __u32 parse_gre(struct cursor *c, struct xt_decap_key *dk,
-				       struct decap_ctx *d, __u16 *gre_flags)
+				       struct decap_ctx *d)
 {
 	struct gre_base *gre = cursor_pull(c, sizeof(*gre));
-	__be32 *key;
+	__be32 *key, *seq;
 	__u16 flags;
 
 	if (!gre)
@@ -66,10 +71,14 @@ static __always_inline __u32 parse_gre(struct cursor *c, struct xt_decap_key *dk
 		dk->key = *key;
 		dk->has_key = 1;
 	}
-	if ((flags & GRE_F_SEQ) && !cursor_pull(c, 4))
-		return XT_R_PASS_TRUNCATED;
+	if (flags & GRE_F_SEQ) {
+		seq = cursor_pull(c, sizeof(*seq));
+		if (!seq)
+			return XT_R_PASS_TRUNCATED;
+		d->gre_seq = *seq;
+	}
 	d->inner_proto = gre->proto;
-	*gre_flags = flags;
+	d->gre_flags = flags;
 	return XT_R_DECAP;
 }
 
@@ -214,7 +223,6 @@ static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto
 				      struct decap_ctx *d)
 {
 	struct xt_decap_key dk = {};
-	__u16 gre_flags = 0;
 	__u32 hdr_len, reason;
 	void *l3 = NULL;
 
@@ -234,7 +242,8 @@ static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto
 
 	switch (dk.proto) {
 	case IPPROTO_GRE:
-		reason = parse_gre(c, &dk, d, &gre_flags);
+		d->gre_off = c->pos - data;
+		reason = parse_gre(c, &dk, d);
 		if (reason != XT_R_DECAP)
 			return reason;
 		break;
@@ -259,16 +268,82 @@ static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto
 	}
 	if (!d->t)
 		return XT_R_PASS_NO_TUNNEL;
-	if (gre_flags & GRE_F_CSUM)
-		return XT_R_PASS_GRE_CSUM;
-	if (gre_flags & GRE_F_SEQ)
-		return XT_R_PASS_GRE_SEQ;
 
 	d->inner_off = c->pos - data;
 	hdr_len = c->pos - l3;
 	if (d->inner_len < hdr_len)
 		return XT_R_PASS_TRUNCATED;
 	d->inner_len -= hdr_len;
+	if (d->gre_off)
+		d->gre_len = d->inner_off - d->gre_off + d->inner_len;
+	return XT_R_DECAP;
+}
+
+/* Verifies the GRE checksum over len bytes from off, the GRE header and all
+ * that follows it to the end of the outer packet's payload (trailing
+ * Ethernet padding is not part of it). Returns 0 when it is right, 1 when it
+ * is wrong, -1 when the packet is longer than CSUM_PKT_MAX (or off is out of
+ * reach) and it was not verified.
+ *
+ * A global function: the verifier checks it once, not once per path that
+ * reaches it through the parsers.
+ */
+__noinline int xt_gre_csum_verify(struct xdp_md *ctx, __u32 off, __u32 len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 sum;
+
+	/* Headers before GRE are far shorter; the bound keeps the packet
+	 * offsets below what the verifier tracks (MAX_PACKET_OFF).
+	 */
+	if (off > 4096)
+		return -1;
+	if (csum_pkt_add(data + off, len, data_end, &sum))
+		return -1;
+	return csum_fold(sum) ? 1 : 0;
+}
+
+/* GRE checksum and sequence number checks once the tunnel matched, as
+ * ip_tunnel_rcv() / __ip6_tnl_rcv() make them after gre_parse_header().
+ * Returns XT_R_DECAP to go on, a drop reason, or XT_R_PASS_GRE_CSUM_LONG.
+ */
+static __always_inline __u32 check_gre(struct xdp_md *ctx, struct decap_ctx *d)
+{
+	struct xt_tunnel *t = d->t;
+	__u32 flags = t->flags;
+	__u32 seq;
+	int bad;
+
+	if (!d->gre_off)
+		return XT_R_DECAP;
+	/* The C bit must be there exactly when the tunnel has icsum: Linux
+	 * drops (rx_crc_errors) a packet with a checksum, even a right one,
+	 * on a tunnel without icsum, and one without on a tunnel with icsum.
+	 */
+	if (!(d->gre_flags & GRE_F_CSUM) != !(flags & XT_F_ICSUM))
+		return XT_R_DROP_GRE_CSUM;
+	if (d->gre_flags & GRE_F_CSUM) {
+		bad = xt_gre_csum_verify(ctx, d->gre_off, d->gre_len);
+		if (bad < 0)
+			return XT_R_PASS_GRE_CSUM_LONG;
+		if (bad)
+			return XT_R_DROP_GRE_CSUM;
+	}
+	/* iseq: in order or newer; i_seqno 0 means no packet yet. Without
+	 * iseq a sequence number is accepted and ignored.
+	 */
+	if (flags & XT_F_ISEQ) {
+		if (!(d->gre_flags & GRE_F_SEQ))
+			return XT_R_DROP_GRE_SEQ;
+		seq = bpf_ntohl(d->gre_seq);
+		if (t->rx_seq && (__s32)(seq - t->rx_seq) < 0)
+			return XT_R_DROP_GRE_SEQ;
+		/* A map value shared by all CPUs; like the kernel's i_seqno,
+		 * unlocked: racing packets may both pass.
+		 */
+		t->rx_seq = seq + 1;
+	}
 	return XT_R_DECAP;
 }
 

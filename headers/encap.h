@@ -17,6 +17,7 @@
 #include "gre.h"
 #include "ipv6.h"
 #include "csum.h"
+#include "skbcsum.h"
 #include "ecn.h"
 
 #ifndef IPPROTO_MPLS
@@ -38,9 +39,10 @@ struct inner_info {
 };
 
 /* Room for the largest outer header: IPv6, encapsulation limit, UDP, GUE,
- * GRE with key (68 bytes). Builders fill it from the front.
+ * GRE with checksum, key and sequence number (76 bytes). Builders fill it
+ * from the front.
  */
-#define OUTER_MAX 72
+#define OUTER_MAX 80
 
 static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_info *in)
 {
@@ -120,7 +122,8 @@ static __always_inline __u32 gre_len(const struct xt_tunnel *t)
 {
 	if (!(t->flags & XT_F_GRE))
 		return 0;
-	return sizeof(struct gre_base) + ((t->flags & XT_F_OKEY) ? 4 : 0);
+	return sizeof(struct gre_base) + ((t->flags & XT_F_OCSUM) ? 4 : 0) +
+	       ((t->flags & XT_F_OKEY) ? 4 : 0) + ((t->flags & XT_F_OSEQ) ? 4 : 0);
 }
 
 /* Bytes of outer header for tunnel t. */
@@ -244,22 +247,39 @@ static __always_inline void build_encap_limit(struct ipv6_encap_limit_hdr *h,
 	h->pad = 0;
 }
 
-static __always_inline void build_gre(void *p, const struct xt_tunnel *t,
-				      const struct inner_info *in)
+/* GRE: flags and protocol, then checksum (filled in later), key, sequence
+ * number, each when t sends it.
+ */
+static __always_inline void build_gre(__u8 *p, const struct xt_tunnel *t,
+				      const struct inner_info *in, __u32 seq)
 {
-	struct gre_base *g = p;
+	struct gre_base *g = (struct gre_base *)p;
+	__u16 flags = 0;
+	__u32 off = sizeof(*g);
 
-	g->flags = (t->flags & XT_F_OKEY) ? bpf_htons(GRE_F_KEY) : 0;
+	if (t->flags & XT_F_OCSUM) {
+		flags |= GRE_F_CSUM;
+		*(__be32 *)(p + off) = 0;
+		off += 4;
+	}
+	if (t->flags & XT_F_OKEY) {
+		flags |= GRE_F_KEY;
+		*(__be32 *)(p + off) = t->okey;
+		off += 4;
+	}
+	if (t->flags & XT_F_OSEQ) {
+		flags |= GRE_F_SEQ;
+		*(__be32 *)(p + off) = bpf_htonl(seq);
+	}
+	g->flags = bpf_htons(flags);
 	g->proto = in->proto;
-	if (t->flags & XT_F_OKEY)
-		*(__be32 *)(g + 1) = t->okey;
 }
 
 /* Builds the outer headers of t into buf. Returns their length, or 0 when
  * the packet has no remote (sit 6to4/ISATAP).
  */
 static __always_inline __u32 build_outer(__u8 *buf, const struct xt_tunnel *t,
-					 const struct inner_info *in, __u32 hash)
+					 const struct inner_info *in, __u32 hash, __u32 seq)
 {
 	__u32 olen = outer_len(t), off;
 	__be32 daddr;
@@ -283,21 +303,77 @@ static __always_inline __u32 build_outer(__u8 *buf, const struct xt_tunnel *t,
 	}
 	if (t->flags & (XT_F_FOU | XT_F_GUE))
 		off += build_udp(buf + off, t, in, in->len + olen - off, hash);
-	if (t->flags & XT_F_GRE && off <= OUTER_MAX - sizeof(struct gre_base) - 4)
-		build_gre(buf + off, t, in);
+	if (t->flags & XT_F_GRE && off <= OUTER_MAX - 16)
+		build_gre(buf + off, t, in, seq);
 	return olen;
 }
 
 /* Inserts the outer headers after the Ethernet header. */
-static __always_inline __u32 encap(struct __sk_buff *skb, const struct xt_tunnel *t,
+#ifdef XT_SLOW_TX
+/* Fills the GRE checksum (RFC 2784: over the GRE header and payload) and
+ * the UDP checksum (with its pseudo-header) of a packet encap() built.
+ * Only the slow TX path asks for them: there the skb is one packet whose
+ * inner checksums the stack has completed.
+ */
+static __always_inline __u32 fill_checksums(struct __sk_buff *skb, const struct xt_tunnel *t,
+					    __u32 olen)
+{
+	__u32 l3 = (t->flags & XT_F_OUTER6) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 udp_off, gre_off, len = skb->len;
+	__u64 sum = 0;
+	__sum16 check;
+
+	if (t->flags & XT_F_ENCAP_LIMIT)
+		l3 += sizeof(struct ipv6_encap_limit_hdr);
+	gre_off = sizeof(struct ethhdr) + olen - gre_len(t);
+	if ((t->flags & XT_F_OCSUM) && len > gre_off) {
+		if (skb_csum_add(skb, gre_off, len - gre_off, &sum))
+			return XT_R_TX_CSUM;
+		check = csum_fold64(sum);
+		if (bpf_skb_store_bytes(skb, gre_off + 4, &check, sizeof(check), 0))
+			return XT_R_TX_ADJUST;
+	}
+	udp_off = sizeof(struct ethhdr) + l3;
+	if ((t->flags & XT_F_UDP_CSUM) && (t->flags & (XT_F_FOU | XT_F_GUE)) && len > udp_off) {
+		struct {
+			__u8 addrs[32];
+			__be32 len;
+			__be32 proto;
+		} ph = {};
+		__u32 alen = (t->flags & XT_F_OUTER6) ? 32 : 8;
+		__u32 aoff = sizeof(struct ethhdr) + ((t->flags & XT_F_OUTER6) ? 8 : 12);
+		__s64 s;
+
+		if (bpf_skb_load_bytes(skb, aoff, ph.addrs, alen & 0x3f))
+			return XT_R_TX_ADJUST;
+		ph.len = bpf_htonl(len - udp_off);
+		ph.proto = bpf_htonl(IPPROTO_UDP);
+		s = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+		if (s < 0)
+			return XT_R_TX_CSUM;
+		sum = (__u32)s;
+		if (skb_csum_add(skb, udp_off, len - udp_off, &sum))
+			return XT_R_TX_CSUM;
+		check = csum_fold64(sum);
+		if (!check)
+			check = 0xffff; /* 0 means "no checksum" in UDP */
+		if (bpf_skb_store_bytes(skb, udp_off + 6, &check, sizeof(check), 0))
+			return XT_R_TX_ADJUST;
+	}
+	return XT_R_ENCAP;
+}
+#endif
+
+static __always_inline __u32 encap(struct __sk_buff *skb, struct xt_tunnel *t,
 				   const struct inner_info *in)
 {
+	__u32 seq = (t->flags & XT_F_OSEQ) ? __sync_fetch_and_add(&t->tx_seq, 1) : 0;
 	__u8 buf[OUTER_MAX] = {};
 	__u64 flags;
 	struct ethhdr eth;
 	__u32 olen;
 
-	olen = build_outer(buf, t, in, bpf_get_hash_recalc(skb));
+	olen = build_outer(buf, t, in, bpf_get_hash_recalc(skb), seq);
 	if (!olen)
 		return XT_R_TX_NO_REMOTE;
 	if (olen > OUTER_MAX)
@@ -330,6 +406,10 @@ static __always_inline __u32 encap(struct __sk_buff *skb, const struct xt_tunnel
 	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) ||
 	    bpf_skb_store_bytes(skb, sizeof(eth), buf, olen, 0))
 		return XT_R_TX_ADJUST;
+#ifdef XT_SLOW_TX
+	if (t->flags & (XT_F_OCSUM | XT_F_UDP_CSUM))
+		return fill_checksums(skb, t, olen);
+#endif
 	return XT_R_ENCAP;
 }
 

@@ -16,6 +16,14 @@ struct {
 	__type(value, struct xt_tunnel);
 } xt_encap SEC(".maps");
 
+/* Veth peer ifindex -> overlay ifindex: the slow TX path's tunnel. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_TUNNELS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xt_peers SEC(".maps");
+
 /* Outer (local, remote, proto, key) -> tunnel: XDP decap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

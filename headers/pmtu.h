@@ -40,6 +40,7 @@
 #include "maps.h"
 #include "csum.h"
 #include "encap.h"
+#include "skbcsum.h"
 
 /* Rate limit, per CPU: a token bucket of PMTU_BURST errors refilled with
  * PMTU_RATE per second. xt_ratelimit.tokens counts whole errors;
@@ -85,10 +86,6 @@ struct pmtu_hdr6 {
 	struct pmtu_icmp icmp;
 };
 
-/* Checksums are summed over the packet PMTU_CHUNK bytes at a time. */
-#define PMTU_CHUNK 128
-#define PMTU_CHUNKS ((PMTU_ICMP6_MAX - sizeof(struct ipv6hdr) + PMTU_CHUNK - 1) / PMTU_CHUNK)
-
 /* Takes one token from this CPU's bucket. Returns 0 when it is empty. */
 static __always_inline int pmtu_rate_ok(void)
 {
@@ -114,43 +111,6 @@ static __always_inline int pmtu_rate_ok(void)
 	return 1;
 }
 
-/* Adds len bytes of skb from off to the one's complement sum *sum, an odd
- * last byte padded with zero. Returns nonzero on failure.
- */
-static __always_inline int pmtu_csum_add(struct __sk_buff *skb, __u32 off, __u32 len, __u64 *sum)
-{
-	__u8 buf[PMTU_CHUNK + 4];
-	__u32 done, n;
-	__s64 s;
-
-	for (int i = 0; i < PMTU_CHUNKS; i++) {
-		done = i * PMTU_CHUNK;
-		if (done >= len)
-			break;
-		n = len - done;
-		if (n > PMTU_CHUNK)
-			n = PMTU_CHUNK;
-		else
-			__builtin_memset(buf, 0, sizeof(buf));
-		/* 1..PMTU_CHUNK, in a form the verifier can follow. */
-		n = ((n - 1) & (PMTU_CHUNK - 1)) + 1;
-		if (bpf_skb_load_bytes(skb, off + done, buf, n))
-			return -1;
-		s = bpf_csum_diff(NULL, 0, (__be32 *)buf, (n + 3) & ~3U, 0);
-		if (s < 0)
-			return -1;
-		*sum += (__u32)s;
-	}
-	return 0;
-}
-
-static __always_inline __sum16 pmtu_csum_fold(__u64 sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	return csum_fold((__u32)sum);
-}
-
 /* Turns skb, an Ethernet frame around the too big inner packet, into the
  * error: Ethernet as a decapsulated frame has it, the hlen bytes of hdr
  * (IP header, then ICMP header with a zero checksum) and the first quote
@@ -172,9 +132,9 @@ static __always_inline __u32 pmtu_build(struct __sk_buff *skb, const struct xt_t
 	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) ||
 	    bpf_skb_store_bytes(skb, ETH_HLEN, hdr, hlen, 0))
 		return XT_R_TX_ADJUST;
-	if (pmtu_csum_add(skb, ETH_HLEN + l3len, hlen - l3len + quote, &sum))
+	if (skb_csum_add(skb, ETH_HLEN + l3len, hlen - l3len + quote, &sum))
 		return XT_R_TX_ADJUST;
-	check = pmtu_csum_fold(sum);
+	check = csum_fold64(sum);
 	/* The checksum sits 2 bytes into both ICMP headers. */
 	if (bpf_skb_store_bytes(skb, ETH_HLEN + l3len + 2, &check, sizeof(check), 0))
 		return XT_R_TX_ADJUST;

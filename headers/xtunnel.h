@@ -37,6 +37,12 @@ enum xt_tunnel_flag {
 	XT_F_GRE = 1 << 13,           /* a GRE header sits between outer and inner */
 	XT_F_FOU = 1 << 14,           /* UDP encapsulation (FOU) */
 	XT_F_GUE = 1 << 15,           /* UDP + GUE header (GUE) */
+	XT_F_ICSUM = 1 << 16,         /* received GRE must carry a valid checksum */
+	XT_F_OCSUM = 1 << 17,         /* sent GRE carries a checksum */
+	XT_F_ISEQ = 1 << 18,          /* received GRE must carry in-order sequence numbers */
+	XT_F_OSEQ = 1 << 19,          /* sent GRE carries sequence numbers */
+	XT_F_SLOW_TX = 1 << 20, /* encap after the stack segmented and checksummed (peer ingress) */
+	XT_F_UDP_CSUM = 1 << 21, /* FOU/GUE UDP checksum sent (always over IPv6) */
 };
 
 /* Why a packet left the fast path, or what happened to it. One counter
@@ -53,8 +59,8 @@ enum xt_reason {
 	XT_R_PASS_NO_TUNNEL,   /* rx: no tunnel for (local, remote, protocol, key) */
 	XT_R_PASS_GRE_VERSION, /* rx: GRE version != 0 */
 	XT_R_PASS_GRE_ROUTING, /* rx: GRE routing or strict source route bit */
-	XT_R_PASS_GRE_CSUM,    /* rx: GRE checksum present */
-	XT_R_PASS_GRE_SEQ,     /* rx: GRE sequence number present */
+	XT_R_DROP_GRE_CSUM,    /* rx: GRE checksum wrong, or its presence differs from icsum */
+	XT_R_DROP_GRE_SEQ,     /* rx: GRE sequence number missing or out of order (iseq) */
 	XT_R_PASS_EXT_HEADERS, /* rx: IPv6 extension headers we do not walk */
 	XT_R_PASS_GUE_CONTROL, /* rx: GUE control message */
 	XT_R_PASS_GUE_VERSION, /* rx: GUE version other than 0 or 1 */
@@ -75,6 +81,9 @@ enum xt_reason {
 	XT_R_ENCAP,           /* tx: encapsulated and redirected */
 	XT_R_TX_PMTU_ICMP,    /* tx: too big: ICMP frag needed / packet too big sent back */
 	XT_R_TX_PMTU_LIMITED, /* tx: too big, ICMP error rate-limited: dropped, no reply */
+	XT_R_TX_SLOW,         /* tx: handed to the overlay peer to be encapsulated there */
+	XT_R_TX_CSUM,         /* tx: checksum over a packet too long to sum (> 1536 bytes) */
+	XT_R_PASS_GRE_CSUM_LONG,
 	XT_R_MAX,
 };
 
@@ -94,6 +103,8 @@ struct xt_tunnel {
 	__u32 flags;        /* enum xt_tunnel_flag */
 	__be16 encap_sport; /* FOU/GUE UDP source port; 0: a hash of the inner flow */
 	__be16 encap_dport; /* FOU/GUE UDP destination port */
+	__u32 tx_seq;       /* next GRE sequence number sent (oseq) */
+	__u32 rx_seq;       /* next GRE sequence number expected (iseq); 0: any */
 	__u8 type;          /* enum xt_type */
 	__u8 ttl;           /* TTL / hop limit; 0: inherit from the inner packet */
 	__u8 tos;           /* TOS / traffic class, unless XT_F_TOS_INHERIT */

@@ -146,6 +146,12 @@ func Cases() []TunnelCase {
 			InnerV4: true, Setup: []Step{FOUPort(5557, "gue")}},
 		{Name: "sit-gue", Args: link("sit", "encap", "gue", "encap-dport", "5558"),
 			InnerV6: true, Setup: []Step{FOUPort(5558, "gue")}},
+		// Per-packet GRE checksum and sequence numbers, UDP checksums:
+		// the slow TX path (encap at the overlay's veth peer).
+		{Name: "gre-csum-seq", Args: link("gre", "key", "9", "csum", "seq"), InnerV4: true, InnerV6: true},
+		{Name: "ip6gre-csum", Args: link("ip6gre", "key", "8", "csum"), Underlay6: true, InnerV4: true, InnerV6: true},
+		{Name: "ipip-fou-csum", Args: link("ipip", "encap", "fou", "encap-sport", "auto", "encap-dport", "5559", "encap-csum"),
+			InnerV4: true, Setup: []Step{FOUPort(5559, "ipproto", "4")}},
 	}
 }
 

@@ -74,13 +74,17 @@ func AttachXDP(prog *ebpf.Program, ifname string, ifindex int, mode, pin string)
 	return "", fmt.Errorf("attach %s: XDP: %w", ifname, err)
 }
 
-// AttachTC attaches prog to ifindex's egress. TCX links are pinned at pin;
-// a clsact filter lives as long as the netdev, which xtunnel owns (only
-// overlay netdevs get TC programs), so it needs no pin. It returns the
-// mode it used.
-func AttachTC(prog *ebpf.Program, ifname string, ifindex int, mode, pin string) (string, error) {
+// AttachTC attaches prog to ifindex's egress (or ingress). TCX links are
+// pinned at pin; a clsact filter lives as long as the netdev, which xtunnel
+// owns (only overlay netdevs and their peers get TC programs), so it needs
+// no pin. It returns the mode it used.
+func AttachTC(prog *ebpf.Program, ifname string, ifindex int, mode, pin string, ingress bool) (string, error) {
+	at, parent := ebpf.AttachTCXEgress, tc.HandleMinEgress
+	if ingress {
+		at, parent = ebpf.AttachTCXIngress, tc.HandleMinIngress
+	}
 	if mode == ModeAuto || mode == "" || mode == ModeTCX {
-		l, err := link.AttachTCX(link.TCXOptions{Program: prog, Attach: ebpf.AttachTCXEgress, Interface: ifindex})
+		l, err := link.AttachTCX(link.TCXOptions{Program: prog, Attach: at, Interface: ifindex})
 		if err == nil {
 			if err := l.Pin(pin); err != nil {
 				l.Close()
@@ -93,13 +97,13 @@ func AttachTC(prog *ebpf.Program, ifname string, ifindex int, mode, pin string) 
 			return "", fmt.Errorf("attach tc %s: TCX (kernel 6.6+) failed; retry with --tc-mode clsact: %w", ifname, err)
 		}
 	}
-	if err := attachClsact(prog, ifindex); err != nil {
+	if err := attachClsact(prog, ifindex, parent); err != nil {
 		return "", fmt.Errorf("attach tc %s: clsact: %w", ifname, err)
 	}
 	return ModeClsact, nil
 }
 
-func attachClsact(prog *ebpf.Program, ifindex int) error {
+func attachClsact(prog *ebpf.Program, ifindex int, parent uint32) error {
 	nl, err := tc.Open(&tc.Config{})
 	if err != nil {
 		return fmt.Errorf("rtnetlink: %w", err)
@@ -114,11 +118,14 @@ func attachClsact(prog *ebpf.Program, ifindex int) error {
 		return fmt.Errorf("add clsact qdisc: %w", err)
 	}
 	fd := uint32(prog.FD())
-	name := "xt_tc_encap"
+	name := "xtunnel"
+	if info, err := prog.Info(); err == nil {
+		name = info.Name
+	}
 	flags := uint32(tc.BpfActDirect)
 	filter := tc.Object{
 		Msg: tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex),
-			Parent: core.BuildHandle(tc.HandleRoot, tc.HandleMinEgress),
+			Parent: core.BuildHandle(tc.HandleRoot, parent),
 			Info:   core.BuildHandle(1, uint32(htons(unix.ETH_P_ALL)))},
 		Attribute: tc.Attribute{Kind: "bpf", BPF: &tc.Bpf{FD: &fd, Name: &name, Flags: &flags}},
 	}

@@ -17,6 +17,7 @@ type Objects struct {
 	Underlay *ebpf.Program // XDP on underlay netdevs: decap
 	Overlay  *ebpf.Program // XDP on overlay netdevs: NAPI for redirects
 	Encap    *ebpf.Program // TC egress on overlay netdevs: encap
+	Peer     *ebpf.Program // TC ingress on overlay veth peers: slow TX encap
 	Maps     Maps
 }
 
@@ -30,6 +31,7 @@ type Maps struct {
 	Ports   *ebpf.Map // underlay ifindex -> PortT
 	FOU     *ebpf.Map // FOUKeyT -> FOUT
 	ICMPRL  *ebpf.Map // per-CPU ICMP error token bucket
+	Peers   *ebpf.Map // veth peer ifindex -> overlay ifindex
 }
 
 // Generated types the maps hold.
@@ -66,6 +68,12 @@ const (
 	FlagGRE          = uint32(xdpUnderlayXtTunnelFlagXT_F_GRE)
 	FlagFOU          = uint32(xdpUnderlayXtTunnelFlagXT_F_FOU)
 	FlagGUE          = uint32(xdpUnderlayXtTunnelFlagXT_F_GUE)
+	FlagICsum        = uint32(xdpUnderlayXtTunnelFlagXT_F_ICSUM)
+	FlagOCsum        = uint32(xdpUnderlayXtTunnelFlagXT_F_OCSUM)
+	FlagISeq         = uint32(xdpUnderlayXtTunnelFlagXT_F_ISEQ)
+	FlagOSeq         = uint32(xdpUnderlayXtTunnelFlagXT_F_OSEQ)
+	FlagSlowTX       = uint32(xdpUnderlayXtTunnelFlagXT_F_SLOW_TX)
+	FlagUDPCsum      = uint32(xdpUnderlayXtTunnelFlagXT_F_UDP_CSUM)
 
 	NumReasons = int(xdpUnderlayXtReasonXT_R_MAX)
 )
@@ -97,7 +105,7 @@ func Load(pinDir string) (*Objects, error) {
 	shared := map[string]*ebpf.Map{
 		"xt_encap": under.XtEncap, "xt_decap": under.XtDecap, "xt_devmap": under.XtDevmap,
 		"xt_tstats": under.XtTstats, "xt_reasons": under.XtReasons, "xt_ports": under.XtPorts,
-		"xt_fou": under.XtFou, "xt_icmp_rl": under.XtIcmpRl,
+		"xt_fou": under.XtFou, "xt_icmp_rl": under.XtIcmpRl, "xt_peers": under.XtPeers,
 	}
 	replace := &ebpf.CollectionOptions{MapReplacements: shared}
 
@@ -117,14 +125,24 @@ func Load(pinDir string) (*Objects, error) {
 	}
 	tc.tcOverlayMaps.Close()
 
+	var peer tcPeerObjects
+	if err := loadTcPeerObjects(&peer, replace); err != nil {
+		under.Close()
+		over.Close()
+		tc.Close()
+		return nil, loadError("tc_peer", pinDir, err)
+	}
+	peer.tcPeerMaps.Close()
+
 	return &Objects{
 		Underlay: under.XtXdpUnderlay,
 		Overlay:  over.XtXdpOverlay,
 		Encap:    tc.XtTcEncap,
+		Peer:     peer.XtTcPeer,
 		Maps: Maps{
 			Encap: under.XtEncap, Decap: under.XtDecap, Devmap: under.XtDevmap,
 			TStats: under.XtTstats, Reasons: under.XtReasons, Ports: under.XtPorts,
-			FOU: under.XtFou, ICMPRL: under.XtIcmpRl,
+			FOU: under.XtFou, ICMPRL: under.XtIcmpRl, Peers: under.XtPeers,
 		},
 	}, nil
 }
@@ -146,7 +164,7 @@ func loadError(what, pinDir string, err error) error {
 
 // Close releases the file descriptors; pinned objects stay.
 func (o *Objects) Close() error {
-	for _, p := range []*ebpf.Program{o.Underlay, o.Overlay, o.Encap} {
+	for _, p := range []*ebpf.Program{o.Underlay, o.Overlay, o.Encap, o.Peer} {
 		if p != nil {
 			p.Close()
 		}
@@ -179,7 +197,7 @@ func ReasonNames() ([]string, error) {
 func PinPath(dir, name string) string { return filepath.Join(dir, name) }
 
 // mapNames are the pinned maps, by the name they are pinned under.
-var mapNames = []string{"xt_encap", "xt_decap", "xt_devmap", "xt_tstats", "xt_reasons", "xt_ports", "xt_fou", "xt_icmp_rl"}
+var mapNames = []string{"xt_encap", "xt_decap", "xt_devmap", "xt_tstats", "xt_reasons", "xt_ports", "xt_fou", "xt_icmp_rl", "xt_peers"}
 
 // OpenPinnedMaps opens the maps pinned in pinDir without loading programs.
 // It returns an error wrapping os.ErrNotExist when nothing is pinned there.
@@ -196,12 +214,12 @@ func OpenPinnedMaps(pinDir string) (Maps, error) {
 		ms[i] = m
 	}
 	return Maps{Encap: ms[0], Decap: ms[1], Devmap: ms[2], TStats: ms[3], Reasons: ms[4], Ports: ms[5],
-		FOU: ms[6], ICMPRL: ms[7]}, nil
+		FOU: ms[6], ICMPRL: ms[7], Peers: ms[8]}, nil
 }
 
 // Close closes every map.
 func (m Maps) Close() {
-	for _, x := range []*ebpf.Map{m.Encap, m.Decap, m.Devmap, m.TStats, m.Reasons, m.Ports, m.FOU, m.ICMPRL} {
+	for _, x := range []*ebpf.Map{m.Encap, m.Decap, m.Devmap, m.TStats, m.Reasons, m.Ports, m.FOU, m.ICMPRL, m.Peers} {
 		if x != nil {
 			x.Close()
 		}

@@ -126,11 +126,19 @@ func TestDecap(t *testing.T) {
 		{name: "gre to ipip tunnel endpoints", tun: ii, in: v4, ret: xdpPass, reason: "pass_no_tunnel"},
 		{name: "ipip to gre tunnel endpoints", tun: g, in: v4, outer: outer{ipip: true}, ret: xdpPass, reason: "pass_no_tunnel"},
 
-		// GRE features the fast path leaves to the stack.
-		{name: "gre csum", tun: gk, in: v4, outer: outer{gre: layers.GRE{ChecksumPresent: true, KeyPresent: true, Key: 42}}, ret: xdpPass, reason: "pass_gre_csum"},
-		{name: "gre csum no key", tun: g, in: v4, outer: outer{gre: layers.GRE{ChecksumPresent: true}}, ret: xdpPass, reason: "pass_gre_csum"},
-		{name: "gre seq", tun: gk, in: v4, outer: outer{gre: layers.GRE{SeqPresent: true, Seq: 9, KeyPresent: true, Key: 42}}, ret: xdpPass, reason: "pass_gre_seq"},
+		// GRE checksum and sequence number (more in packet_greopts_test.go):
+		// a checksum is verified and must come exactly when the tunnel
+		// has icsum; without iseq a sequence number is ignored.
+		{name: "gre csum icsum", tun: withGREOpts(gk, true, false), in: v4, outer: outer{gre: layers.GRE{ChecksumPresent: true, KeyPresent: true, Key: 42}}, ret: xdpRedirect, reason: "decap"},
+		{name: "gre csum no key icsum", tun: withGREOpts(g, true, false), in: v6, outer: outer{gre: layers.GRE{ChecksumPresent: true}}, ret: xdpRedirect, reason: "decap"},
+		{name: "gre csum, tunnel without icsum", tun: gk, in: v4, outer: outer{gre: layers.GRE{ChecksumPresent: true, KeyPresent: true, Key: 42}}, ret: xdpDrop, reason: "drop_gre_csum"},
+		{name: "gre no csum, tunnel with icsum", tun: withGREOpts(g, true, false), in: v4, ret: xdpDrop, reason: "drop_gre_csum"},
+		{name: "gre seq", tun: gk, in: v4, outer: outer{gre: layers.GRE{SeqPresent: true, Seq: 9, KeyPresent: true, Key: 42}}, ret: xdpRedirect, reason: "decap"},
+		{name: "gre seq iseq", tun: withGREOpts(gk, false, true), in: v4, outer: outer{gre: layers.GRE{SeqPresent: true, Seq: 9, KeyPresent: true, Key: 42}}, ret: xdpRedirect, reason: "decap"},
+		{name: "gre no seq, tunnel with iseq", tun: withGREOpts(gk, false, true), in: v4, outer: outer{gre: keyed(42)}, ret: xdpDrop, reason: "drop_gre_seq"},
 		{name: "gre csum unknown key", tun: gk, in: v4, outer: outer{gre: layers.GRE{ChecksumPresent: true, KeyPresent: true, Key: 43}}, ret: xdpPass, reason: "pass_no_tunnel"},
+
+		// GRE features the fast path leaves to the stack.
 		{name: "gre version 1", tun: gk, in: v4, outer: outer{gre: layers.GRE{Version: 1, KeyPresent: true, Key: 42}}, ret: xdpPass, reason: "pass_gre_version"},
 		{name: "gre routing", tun: gk, in: v4, outer: outer{gre: layers.GRE{RoutingPresent: true, KeyPresent: true, Key: 42}}, ret: xdpPass, reason: "pass_gre_routing"},
 		{name: "gre strict source route", tun: gk, in: v4, outer: outer{gre: layers.GRE{StrictSourceRoute: true, KeyPresent: true, Key: 42}}, ret: xdpPass, reason: "pass_gre_routing"},

@@ -109,6 +109,8 @@ func mirror(tun maps.Tunnel) maps.Tunnel {
 	m := tun
 	m.Local, m.Remote = tun.Remote, tun.Local
 	m.IKey, m.OKey = tun.OKey, tun.IKey
+	m.ICsum, m.OCsum = tun.OCsum, tun.ICsum
+	m.ISeq, m.OSeq = tun.OSeq, tun.ISeq
 	m.MAC = net.HardwareAddr{0x02, 0x00, 0x00, 0x00, 0x02, 0x01}
 	m.PeerMAC = net.HardwareAddr{0x02, 0x00, 0x00, 0x00, 0x02, 0x02}
 	return m

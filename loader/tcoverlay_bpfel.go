@@ -74,6 +74,8 @@ type tcOverlayXtTunnel struct {
 	Flags       uint32
 	EncapSport  uint16
 	EncapDport  uint16
+	TxSeq       uint32
+	RxSeq       uint32
 	Type        uint8
 	Ttl         uint8
 	Tos         uint8
@@ -95,6 +97,7 @@ const (
 	tcOverlayMapXtEncap    = "xt_encap"
 	tcOverlayMapXtFou      = "xt_fou"
 	tcOverlayMapXtIcmpRl   = "xt_icmp_rl"
+	tcOverlayMapXtPeers    = "xt_peers"
 	tcOverlayMapXtPorts    = "xt_ports"
 	tcOverlayMapXtReasons  = "xt_reasons"
 	tcOverlayMapXtTstats   = "xt_tstats"
@@ -155,6 +158,7 @@ type tcOverlayMapSpecs struct {
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
+	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
@@ -191,6 +195,7 @@ type tcOverlayMaps struct {
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
+	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
@@ -203,6 +208,7 @@ func (m *tcOverlayMaps) Close() error {
 		m.XtEncap,
 		m.XtFou,
 		m.XtIcmpRl,
+		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,
 		m.XtTstats,

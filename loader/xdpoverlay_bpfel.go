@@ -74,6 +74,8 @@ type xdpOverlayXtTunnel struct {
 	Flags       uint32
 	EncapSport  uint16
 	EncapDport  uint16
+	TxSeq       uint32
+	RxSeq       uint32
 	Type        uint8
 	Ttl         uint8
 	Tos         uint8
@@ -95,6 +97,7 @@ const (
 	xdpOverlayMapXtEncap       = "xt_encap"
 	xdpOverlayMapXtFou         = "xt_fou"
 	xdpOverlayMapXtIcmpRl      = "xt_icmp_rl"
+	xdpOverlayMapXtPeers       = "xt_peers"
 	xdpOverlayMapXtPorts       = "xt_ports"
 	xdpOverlayMapXtReasons     = "xt_reasons"
 	xdpOverlayMapXtTstats      = "xt_tstats"
@@ -155,6 +158,7 @@ type xdpOverlayMapSpecs struct {
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
+	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
@@ -191,6 +195,7 @@ type xdpOverlayMaps struct {
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
+	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
@@ -203,6 +208,7 @@ func (m *xdpOverlayMaps) Close() error {
 		m.XtEncap,
 		m.XtFou,
 		m.XtIcmpRl,
+		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,
 		m.XtTstats,

@@ -53,38 +53,41 @@ type xdpUnderlayXtRatelimit struct {
 type xdpUnderlayXtReason uint32
 
 const (
-	xdpUnderlayXtReasonXT_R_PASS_NOT_IP      xdpUnderlayXtReason = 0
-	xdpUnderlayXtReasonXT_R_PASS_NOT_TUNNEL  xdpUnderlayXtReason = 1
-	xdpUnderlayXtReasonXT_R_PASS_TRUNCATED   xdpUnderlayXtReason = 2
-	xdpUnderlayXtReasonXT_R_PASS_BAD_IHL     xdpUnderlayXtReason = 3
-	xdpUnderlayXtReasonXT_R_PASS_IP_OPTIONS  xdpUnderlayXtReason = 4
-	xdpUnderlayXtReasonXT_R_PASS_FRAGMENT    xdpUnderlayXtReason = 5
-	xdpUnderlayXtReasonXT_R_PASS_NO_TUNNEL   xdpUnderlayXtReason = 6
-	xdpUnderlayXtReasonXT_R_PASS_GRE_VERSION xdpUnderlayXtReason = 7
-	xdpUnderlayXtReasonXT_R_PASS_GRE_ROUTING xdpUnderlayXtReason = 8
-	xdpUnderlayXtReasonXT_R_PASS_GRE_CSUM    xdpUnderlayXtReason = 9
-	xdpUnderlayXtReasonXT_R_PASS_GRE_SEQ     xdpUnderlayXtReason = 10
-	xdpUnderlayXtReasonXT_R_PASS_EXT_HEADERS xdpUnderlayXtReason = 11
-	xdpUnderlayXtReasonXT_R_PASS_GUE_CONTROL xdpUnderlayXtReason = 12
-	xdpUnderlayXtReasonXT_R_PASS_GUE_VERSION xdpUnderlayXtReason = 13
-	xdpUnderlayXtReasonXT_R_DROP_INNER_TRUNC xdpUnderlayXtReason = 14
-	xdpUnderlayXtReasonXT_R_DROP_INNER_PROTO xdpUnderlayXtReason = 15
-	xdpUnderlayXtReasonXT_R_DROP_ECN         xdpUnderlayXtReason = 16
-	xdpUnderlayXtReasonXT_R_DROP_ADJUST      xdpUnderlayXtReason = 17
-	xdpUnderlayXtReasonXT_R_DECAP            xdpUnderlayXtReason = 18
-	xdpUnderlayXtReasonXT_R_TX_NO_TUNNEL     xdpUnderlayXtReason = 19
-	xdpUnderlayXtReasonXT_R_TX_NOT_IP        xdpUnderlayXtReason = 20
-	xdpUnderlayXtReasonXT_R_TX_INNER_FAMILY  xdpUnderlayXtReason = 21
-	xdpUnderlayXtReasonXT_R_TX_TRUNCATED     xdpUnderlayXtReason = 22
-	xdpUnderlayXtReasonXT_R_TX_TOO_BIG       xdpUnderlayXtReason = 23
-	xdpUnderlayXtReasonXT_R_TX_NO_REMOTE     xdpUnderlayXtReason = 24
-	xdpUnderlayXtReasonXT_R_TX_NO_NEIGH      xdpUnderlayXtReason = 25
-	xdpUnderlayXtReasonXT_R_TX_ADJUST        xdpUnderlayXtReason = 26
-	xdpUnderlayXtReasonXT_R_TX_REDIRECT      xdpUnderlayXtReason = 27
-	xdpUnderlayXtReasonXT_R_ENCAP            xdpUnderlayXtReason = 28
-	xdpUnderlayXtReasonXT_R_TX_PMTU_ICMP     xdpUnderlayXtReason = 29
-	xdpUnderlayXtReasonXT_R_TX_PMTU_LIMITED  xdpUnderlayXtReason = 30
-	xdpUnderlayXtReasonXT_R_MAX              xdpUnderlayXtReason = 31
+	xdpUnderlayXtReasonXT_R_PASS_NOT_IP        xdpUnderlayXtReason = 0
+	xdpUnderlayXtReasonXT_R_PASS_NOT_TUNNEL    xdpUnderlayXtReason = 1
+	xdpUnderlayXtReasonXT_R_PASS_TRUNCATED     xdpUnderlayXtReason = 2
+	xdpUnderlayXtReasonXT_R_PASS_BAD_IHL       xdpUnderlayXtReason = 3
+	xdpUnderlayXtReasonXT_R_PASS_IP_OPTIONS    xdpUnderlayXtReason = 4
+	xdpUnderlayXtReasonXT_R_PASS_FRAGMENT      xdpUnderlayXtReason = 5
+	xdpUnderlayXtReasonXT_R_PASS_NO_TUNNEL     xdpUnderlayXtReason = 6
+	xdpUnderlayXtReasonXT_R_PASS_GRE_VERSION   xdpUnderlayXtReason = 7
+	xdpUnderlayXtReasonXT_R_PASS_GRE_ROUTING   xdpUnderlayXtReason = 8
+	xdpUnderlayXtReasonXT_R_DROP_GRE_CSUM      xdpUnderlayXtReason = 9
+	xdpUnderlayXtReasonXT_R_DROP_GRE_SEQ       xdpUnderlayXtReason = 10
+	xdpUnderlayXtReasonXT_R_PASS_EXT_HEADERS   xdpUnderlayXtReason = 11
+	xdpUnderlayXtReasonXT_R_PASS_GUE_CONTROL   xdpUnderlayXtReason = 12
+	xdpUnderlayXtReasonXT_R_PASS_GUE_VERSION   xdpUnderlayXtReason = 13
+	xdpUnderlayXtReasonXT_R_DROP_INNER_TRUNC   xdpUnderlayXtReason = 14
+	xdpUnderlayXtReasonXT_R_DROP_INNER_PROTO   xdpUnderlayXtReason = 15
+	xdpUnderlayXtReasonXT_R_DROP_ECN           xdpUnderlayXtReason = 16
+	xdpUnderlayXtReasonXT_R_DROP_ADJUST        xdpUnderlayXtReason = 17
+	xdpUnderlayXtReasonXT_R_DECAP              xdpUnderlayXtReason = 18
+	xdpUnderlayXtReasonXT_R_TX_NO_TUNNEL       xdpUnderlayXtReason = 19
+	xdpUnderlayXtReasonXT_R_TX_NOT_IP          xdpUnderlayXtReason = 20
+	xdpUnderlayXtReasonXT_R_TX_INNER_FAMILY    xdpUnderlayXtReason = 21
+	xdpUnderlayXtReasonXT_R_TX_TRUNCATED       xdpUnderlayXtReason = 22
+	xdpUnderlayXtReasonXT_R_TX_TOO_BIG         xdpUnderlayXtReason = 23
+	xdpUnderlayXtReasonXT_R_TX_NO_REMOTE       xdpUnderlayXtReason = 24
+	xdpUnderlayXtReasonXT_R_TX_NO_NEIGH        xdpUnderlayXtReason = 25
+	xdpUnderlayXtReasonXT_R_TX_ADJUST          xdpUnderlayXtReason = 26
+	xdpUnderlayXtReasonXT_R_TX_REDIRECT        xdpUnderlayXtReason = 27
+	xdpUnderlayXtReasonXT_R_ENCAP              xdpUnderlayXtReason = 28
+	xdpUnderlayXtReasonXT_R_TX_PMTU_ICMP       xdpUnderlayXtReason = 29
+	xdpUnderlayXtReasonXT_R_TX_PMTU_LIMITED    xdpUnderlayXtReason = 30
+	xdpUnderlayXtReasonXT_R_TX_SLOW            xdpUnderlayXtReason = 31
+	xdpUnderlayXtReasonXT_R_TX_CSUM            xdpUnderlayXtReason = 32
+	xdpUnderlayXtReasonXT_R_PASS_GRE_CSUM_LONG xdpUnderlayXtReason = 33
+	xdpUnderlayXtReasonXT_R_MAX                xdpUnderlayXtReason = 34
 )
 
 type xdpUnderlayXtTunStats struct {
@@ -111,6 +114,8 @@ type xdpUnderlayXtTunnel struct {
 	Flags       uint32
 	EncapSport  uint16
 	EncapDport  uint16
+	TxSeq       uint32
+	RxSeq       uint32
 	Type        uint8
 	Ttl         uint8
 	Tos         uint8
@@ -142,6 +147,12 @@ const (
 	xdpUnderlayXtTunnelFlagXT_F_GRE           xdpUnderlayXtTunnelFlag = 8192
 	xdpUnderlayXtTunnelFlagXT_F_FOU           xdpUnderlayXtTunnelFlag = 16384
 	xdpUnderlayXtTunnelFlagXT_F_GUE           xdpUnderlayXtTunnelFlag = 32768
+	xdpUnderlayXtTunnelFlagXT_F_ICSUM         xdpUnderlayXtTunnelFlag = 65536
+	xdpUnderlayXtTunnelFlagXT_F_OCSUM         xdpUnderlayXtTunnelFlag = 131072
+	xdpUnderlayXtTunnelFlagXT_F_ISEQ          xdpUnderlayXtTunnelFlag = 262144
+	xdpUnderlayXtTunnelFlagXT_F_OSEQ          xdpUnderlayXtTunnelFlag = 524288
+	xdpUnderlayXtTunnelFlagXT_F_SLOW_TX       xdpUnderlayXtTunnelFlag = 1048576
+	xdpUnderlayXtTunnelFlagXT_F_UDP_CSUM      xdpUnderlayXtTunnelFlag = 2097152
 )
 
 type xdpUnderlayXtType uint32
@@ -164,6 +175,7 @@ const (
 	xdpUnderlayMapXtEncap        = "xt_encap"
 	xdpUnderlayMapXtFou          = "xt_fou"
 	xdpUnderlayMapXtIcmpRl       = "xt_icmp_rl"
+	xdpUnderlayMapXtPeers        = "xt_peers"
 	xdpUnderlayMapXtPorts        = "xt_ports"
 	xdpUnderlayMapXtReasons      = "xt_reasons"
 	xdpUnderlayMapXtTstats       = "xt_tstats"
@@ -224,6 +236,7 @@ type xdpUnderlayMapSpecs struct {
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
+	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
@@ -260,6 +273,7 @@ type xdpUnderlayMaps struct {
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
+	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
@@ -272,6 +286,7 @@ func (m *xdpUnderlayMaps) Close() error {
 		m.XtEncap,
 		m.XtFou,
 		m.XtIcmpRl,
+		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,
 		m.XtTstats,

@@ -156,6 +156,19 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 		v.EncapSport = htons(t.Encap.SPort)
 		v.EncapDport = htons(t.Encap.DPort)
 	}
+	for _, f := range []struct {
+		on   bool
+		flag uint32
+	}{
+		{t.ICsum, loader.FlagICsum}, {t.OCsum, loader.FlagOCsum},
+		{t.ISeq, loader.FlagISeq}, {t.OSeq, loader.FlagOSeq},
+		{t.Encap.Csum && t.Encap.Type != tunnel.EncapNone, loader.FlagUDPCsum},
+		{SlowTX(t.Spec), loader.FlagSlowTX},
+	} {
+		if f.on {
+			v.Flags |= f.flag
+		}
+	}
 	if t.Type == tunnel.SIT && !t.Remote.IsValid() {
 		if t.ISATAP {
 			v.Flags |= loader.FlagRemoteISATAP
@@ -231,7 +244,12 @@ func fromValue(v loader.TunnelT) Tunnel {
 	if t.Encap.Type != tunnel.EncapNone {
 		t.Encap.SPort = ntohs(v.EncapSport)
 		t.Encap.DPort = ntohs(v.EncapDport)
+		t.Encap.Csum = v.Flags&loader.FlagUDPCsum != 0
 	}
+	t.ICsum = v.Flags&loader.FlagICsum != 0
+	t.OCsum = v.Flags&loader.FlagOCsum != 0
+	t.ISeq = v.Flags&loader.FlagISeq != 0
+	t.OSeq = v.Flags&loader.FlagOSeq != 0
 	if v.Flags&loader.FlagIKey != 0 {
 		t.IKey = tunnel.Key{Set: true, Value: unwire(v.Ikey)}
 	}
@@ -247,6 +265,13 @@ func fromValue(v loader.TunnelT) Tunnel {
 	}
 	t.Name = string(name)
 	return t
+}
+
+// SlowTX reports whether s needs per-packet work on transmit (GRE checksum
+// or sequence numbers, UDP checksums), which the encap program can only do
+// after the stack has segmented and checksummed: at the veth peer.
+func SlowTX(s tunnel.Spec) bool {
+	return s.OCsum || s.OSeq || (s.Encap.Csum && s.Encap.Type != tunnel.EncapNone)
 }
 
 // DecapOwner returns a tunnel that already receives some of what t would.
@@ -279,6 +304,9 @@ func (tb *Tables) PutTunnel(t Tunnel) (err error) {
 	if err := tb.m.Devmap.Update(peer, peer, ebpf.UpdateNoExist); err != nil {
 		return fmt.Errorf("devmap: %w", err)
 	}
+	if err := tb.m.Peers.Update(peer, uint32(t.Ifindex), ebpf.UpdateNoExist); err != nil {
+		return fmt.Errorf("peer table: %w", err)
+	}
 	for _, k := range decapKeys(t) {
 		if err := tb.m.Decap.Update(&k, &v, ebpf.UpdateNoExist); err != nil {
 			return fmt.Errorf("decap table: %w", err)
@@ -307,6 +335,10 @@ func (tb *Tables) DeleteTunnel(t Tunnel) error {
 		}
 	}
 	keep(tb.m.Devmap.Delete(uint32(t.PeerIfindex)))
+	var over uint32
+	if tb.m.Peers.Lookup(uint32(t.PeerIfindex), &over) == nil && int(over) == t.Ifindex {
+		keep(tb.m.Peers.Delete(uint32(t.PeerIfindex)))
+	}
 	return errors.Join(errs...)
 }
 

@@ -17,7 +17,7 @@ const iperfSeconds = 2
 // clsactCases are the cases that also run with --tc-mode clsact: one per
 // encapsulation path of the TC program (GRE over IPv4, GRE over IPv6, UDP)
 // rather than all of them, to keep CI time down. tcx runs every case.
-var clsactCases = []string{"gre-key", "ip6gre", "ipip-fou"}
+var clsactCases = []string{"gre-key", "ip6gre", "ipip-fou", "gre-csum-seq"}
 
 // knownBugs are product bugs that make a case fail, by "MODE/CASE" or by
 // "CASE" (every mode). A case listed here is skipped with the bug's
@@ -64,19 +64,22 @@ func TestTunnels(t *testing.T) {
 // and underlay families the type has.
 func TestTunnelCases(t *testing.T) {
 	want := map[string]struct{ u6, v4, v6 bool }{
-		"gre-key":     {false, true, true},
-		"gre":         {false, true, true},
-		"ipip":        {false, true, false},
-		"sit":         {false, false, true},
-		"sit-any":     {false, true, true},
-		"ip6tnl":      {true, false, true},
-		"ip6tnl-any":  {true, true, true},
-		"ip6tnl-elim": {true, false, true},
-		"ip6gre":      {true, true, true},
-		"ipip-fou":    {false, true, false},
-		"gre-fou":     {false, true, true},
-		"ipip-gue":    {false, true, false},
-		"sit-gue":     {false, false, true},
+		"gre-key":       {false, true, true},
+		"gre":           {false, true, true},
+		"ipip":          {false, true, false},
+		"sit":           {false, false, true},
+		"sit-any":       {false, true, true},
+		"ip6tnl":        {true, false, true},
+		"ip6tnl-any":    {true, true, true},
+		"ip6tnl-elim":   {true, false, true},
+		"ip6gre":        {true, true, true},
+		"ipip-fou":      {false, true, false},
+		"gre-fou":       {false, true, true},
+		"ipip-gue":      {false, true, false},
+		"sit-gue":       {false, false, true},
+		"gre-csum-seq":  {false, true, true},
+		"ip6gre-csum":   {true, true, true},
+		"ipip-fou-csum": {false, true, false},
 	}
 	got := map[string]bool{}
 	for _, c := range lab.Cases() {
