@@ -26,22 +26,6 @@ func (u *undo) run() {
 	}
 }
 
-// notYet names the options the fast path does not implement yet, so that
-// `link add` refuses them instead of silently ignoring them.
-func notYet(s tunnel.Spec) error {
-	for _, o := range []struct {
-		on   bool
-		word string
-	}{
-		{s.Encap.Type != tunnel.EncapNone && s.Type.Outer6(), "encap fou|gue over IPv6"},
-	} {
-		if o.on {
-			return fmt.Errorf("%s on %s is not in xtunnel's fast path yet; create the tunnel without it", o.word, s.Type)
-		}
-	}
-	return nil
-}
-
 // underlayOf returns the underlay netdev of s: dev, or the route to remote
 // (to local, for a sit whose remote comes from each packet).
 func underlayOf(s tunnel.Spec) (netlink.Link, error) {
@@ -82,9 +66,6 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 		return Link{}, nil, fmt.Errorf("link add %s: %w", s.Name, err)
 	}
 	if err := s.Validate(); err != nil {
-		return fail(err)
-	}
-	if err := notYet(s); err != nil {
 		return fail(err)
 	}
 	if _, err := netlink.LinkByName(s.Name); err == nil {

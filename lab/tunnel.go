@@ -43,6 +43,14 @@ func FOUPort(port int, how ...string) Step {
 	}
 }
 
+// FOUPort6 is FOUPort for an IPv6 listener (xtunnel fou add ... -6).
+func FOUPort6(port int, how ...string) Step {
+	st := FOUPort(port, how...)
+	st.Do = append(st.Do, "-6")
+	st.Undo = append(st.Undo, "-6")
+	return st
+}
+
 // Underlay names the case's outer family: "IPv4" or "IPv6".
 func (c TunnelCase) Underlay() string {
 	if c.Underlay6 {
@@ -152,6 +160,11 @@ func Cases() []TunnelCase {
 		{Name: "ip6gre-csum", Args: link("ip6gre", "key", "8", "csum"), Underlay6: true, InnerV4: true, InnerV6: true},
 		{Name: "ipip-fou-csum", Args: link("ipip", "encap", "fou", "encap-sport", "auto", "encap-dport", "5559", "encap-csum"),
 			InnerV4: true, Setup: []Step{FOUPort(5559, "ipproto", "4")}},
+		// FOU/GUE over IPv6: UDP checksums always (slow TX path).
+		{Name: "ip6tnl-fou", Args: link("ip6tnl", "encap", "fou", "encap-sport", "auto", "encap-dport", "5560"),
+			Underlay6: true, InnerV6: true, Setup: []Step{FOUPort6(5560, "ipproto", "41")}},
+		{Name: "ip6gre-gue", Args: link("ip6gre", "key", "5", "encap", "gue", "encap-dport", "5561"),
+			Underlay6: true, InnerV4: true, InnerV6: true, Setup: []Step{FOUPort6(5561, "gue")}},
 	}
 }
 

@@ -162,7 +162,7 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 	}{
 		{t.ICsum, loader.FlagICsum}, {t.OCsum, loader.FlagOCsum},
 		{t.ISeq, loader.FlagISeq}, {t.OSeq, loader.FlagOSeq},
-		{t.Encap.Csum && t.Encap.Type != tunnel.EncapNone, loader.FlagUDPCsum},
+		{udpCsum(t.Spec), loader.FlagUDPCsum},
 		{SlowTX(t.Spec), loader.FlagSlowTX},
 	} {
 		if f.on {
@@ -244,7 +244,7 @@ func fromValue(v loader.TunnelT) Tunnel {
 	if t.Encap.Type != tunnel.EncapNone {
 		t.Encap.SPort = ntohs(v.EncapSport)
 		t.Encap.DPort = ntohs(v.EncapDport)
-		t.Encap.Csum = v.Flags&loader.FlagUDPCsum != 0
+		t.Encap.Csum = v.Flags&loader.FlagUDPCsum != 0 && !t.Type.Outer6()
 	}
 	t.ICsum = v.Flags&loader.FlagICsum != 0
 	t.OCsum = v.Flags&loader.FlagOCsum != 0
@@ -271,7 +271,13 @@ func fromValue(v loader.TunnelT) Tunnel {
 // or sequence numbers, UDP checksums), which the encap program can only do
 // after the stack has segmented and checksummed: at the veth peer.
 func SlowTX(s tunnel.Spec) bool {
-	return s.OCsum || s.OSeq || (s.Encap.Csum && s.Encap.Type != tunnel.EncapNone)
+	return s.OCsum || s.OSeq || udpCsum(s)
+}
+
+// udpCsum reports whether s sends FOU/GUE with UDP checksums: when asked,
+// and always over IPv6 (RFC 8200; zero checksums need willing receivers).
+func udpCsum(s tunnel.Spec) bool {
+	return s.Encap.Type != tunnel.EncapNone && (s.Encap.Csum || s.Type.Outer6())
 }
 
 // DecapOwner returns a tunnel that already receives some of what t would.

@@ -80,6 +80,8 @@ func TestTunnelCases(t *testing.T) {
 		"gre-csum-seq":  {false, true, true},
 		"ip6gre-csum":   {true, true, true},
 		"ipip-fou-csum": {false, true, false},
+		"ip6tnl-fou":    {true, false, true},
+		"ip6gre-gue":    {true, true, true},
 	}
 	got := map[string]bool{}
 	for _, c := range lab.Cases() {

@@ -84,8 +84,9 @@ var typeKeywords = map[Type][]string{
 	IPIP: words([]string{"local", "remote", "mode", "ttl", "tos", "dev", "mtu"}, dfKeywords, encapKeywords),
 	SIT: words([]string{"local", "remote", "mode", "isatap", "ttl", "tos", "dev", "mtu"},
 		dfKeywords, encapKeywords),
-	IP6TNL: words([]string{"local", "remote", "mode"}, ip6Keywords, []string{"dev", "mtu"}),
-	IP6GRE: words([]string{"local", "remote"}, keyKeywords, csumSeqKeywords, ip6Keywords, []string{"dev", "mtu"}),
+	IP6TNL: words([]string{"local", "remote", "mode"}, ip6Keywords, []string{"dev", "mtu"}, encapKeywords),
+	IP6GRE: words([]string{"local", "remote"}, keyKeywords, csumSeqKeywords, ip6Keywords, []string{"dev", "mtu"},
+		encapKeywords),
 }
 
 // keywordAliases maps iproute2's alternative spellings to the keyword
@@ -464,8 +465,6 @@ func notForType(t Type, w string) error {
 		why = "the flow label is in the IPv6 header, for ip6tnl and ip6gre only"
 	case "pmtudisc", "nopmtudisc", "ignore-df", "noignore-df":
 		why = fmt.Sprintf("an IPv6 outer header has no DF bit, and iproute2 has no %s for %s", w, t)
-	case "encap", "noencap", "encap-sport", "encap-dport", "encap-csum", "noencap-csum":
-		why = "xtunnel does FOU and GUE on gre, ipip and sit only"
 	default:
 		why = "it is for type " + strings.Join(others, " and ")
 	}
@@ -709,6 +708,9 @@ func (p *linkAddParser) afterType(w string) error {
 	case "encap-csum", "noencap-csum":
 		if err := p.fill("encap-csum", w); err != nil {
 			return err
+		}
+		if kw == "noencap-csum" && t.Outer6() {
+			return fmt.Errorf(`"noencap-csum" is not valid for type %s: UDP over IPv6 always carries a checksum here (zero checksums need receivers that accept them, RFC 6936)`, t)
 		}
 		s.Encap.Csum = kw == "encap-csum"
 		return nil
