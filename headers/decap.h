@@ -175,14 +175,16 @@ static __always_inline __u32 outer_ipv6(struct cursor *c, struct decap_ctx *d,
 /* FOU and GUE: a configured UDP port says what follows. Sets dk->proto to
  * the payload's protocol.
  */
-static __always_inline __u32 parse_udp_encap(struct cursor *c, struct xt_decap_key *dk, __u8 family)
+static __always_inline __u32 parse_udp_encap(struct cursor *c, struct xt_decap_key *dk, __u8 family,
+					     __u32 room)
 {
 	struct udphdr *uh = cursor_pull(c, sizeof(*uh));
 	struct xt_fou_key fk = { .family = family };
 	struct xt_fou_port *fp;
 	__u8 *gue;
 
-	if (!uh)
+	/* room: the outer packet's bytes from the UDP header on. */
+	if (!uh || bpf_ntohs(uh->len) < sizeof(*uh) || bpf_ntohs(uh->len) > room)
 		return XT_R_PASS_TRUNCATED;
 	fk.port = uh->dest;
 	fp = bpf_map_lookup_elem(&xt_fou, &fk);
@@ -235,7 +237,8 @@ static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto
 	if (reason != XT_R_DECAP)
 		return reason;
 	if (dk.proto == IPPROTO_UDP) {
-		reason = parse_udp_encap(c, &dk, proto == bpf_htons(ETH_P_IP) ? 4 : 6);
+		reason = parse_udp_encap(c, &dk, proto == bpf_htons(ETH_P_IP) ? 4 : 6,
+					 d->inner_len - (__u32)(c->pos - l3));
 		if (reason != XT_R_DECAP)
 			return reason;
 	}

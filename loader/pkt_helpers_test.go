@@ -26,6 +26,7 @@ const (
 	xdpDrop     = 1
 	xdpPass     = 2
 	xdpRedirect = 4
+	tcOK        = 0
 	tcShot      = 2
 	tcRedirect  = 7
 )
@@ -403,6 +404,8 @@ func describe(pkt []byte) []string {
 			add(i, "GRE", "Version", l.Version)
 			add(i, "GRE", "Protocol", l.Protocol)
 			add(i, "GRE", "Key", l.Key)
+			add(i, "GRE", "SeqNumber", l.Seq)
+			add(i, "GRE", "ChecksumField", fmt.Sprintf("%#04x", l.Checksum))
 		case *layers.ICMPv4:
 			add(i, "ICMPv4", "TypeCode", l.TypeCode)
 			add(i, "ICMPv4", "Checksum", fmt.Sprintf("%#04x", l.Checksum))
