@@ -174,7 +174,7 @@ func TestParseCommandErrors(t *testing.T) {
 		{"fou show extra", []string{`unexpected word "extra" after fou show`}},
 		{"help fou foo", []string{`unknown command "foo" after help fou; try: xtunnel fou help`}},
 		{"help fou add x", []string{`unexpected word "x" after help fou add`}},
-		{"link add t type ip6tnl local 2001:db8::1 remote 2001:db8::2 encap fou", []string{`"encap" is not valid for type ip6tnl`}},
+		{"link add t type ip6tnl local 2001:db8::1 remote 2001:db8::2 encap fou", []string{`"encap fou" needs "encap-dport PORT"`}},
 		{"link add t type gre local 198.51.100.1 remote 198.51.100.2 encaplimit 4", []string{`"encaplimit" is not valid for type gre`}},
 		{"link add t type sit local 198.51.100.1 remote 198.51.100.2 isatap", []string{`"isatap" conflicts with "remote 198.51.100.2"`}},
 	}
