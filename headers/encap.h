@@ -368,12 +368,16 @@ static __always_inline __u32 encap(struct __sk_buff *skb, struct xt_tunnel *t,
 				   const struct inner_info *in)
 {
 	__u32 seq = (t->flags & XT_F_OSEQ) ? __sync_fetch_and_add(&t->tx_seq, 1) : 0;
+	__u32 hash = 0;
 	__u8 buf[OUTER_MAX] = {};
 	__u64 flags;
 	struct ethhdr eth;
 	__u32 olen;
 
-	olen = build_outer(buf, t, in, bpf_get_hash_recalc(skb), seq);
+	/* The flow hash is only needed for an automatic UDP source port. */
+	if ((t->flags & (XT_F_FOU | XT_F_GUE)) && !t->encap_sport)
+		hash = bpf_get_hash_recalc(skb);
+	olen = build_outer(buf, t, in, hash, seq);
 	if (!olen)
 		return XT_R_TX_NO_REMOTE;
 	if (olen > OUTER_MAX)

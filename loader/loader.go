@@ -102,49 +102,52 @@ func Load(pinDir string) (*Objects, error) {
 	if err := spec.LoadAndAssign(&under, opts); err != nil {
 		return nil, loadError("xdp_underlay", pinDir, err)
 	}
-	shared := map[string]*ebpf.Map{
-		"xt_encap": under.XtEncap, "xt_decap": under.XtDecap, "xt_devmap": under.XtDevmap,
-		"xt_tstats": under.XtTstats, "xt_reasons": under.XtReasons, "xt_ports": under.XtPorts,
-		"xt_fou": under.XtFou, "xt_icmp_rl": under.XtIcmpRl, "xt_peers": under.XtPeers,
+	m := Maps{
+		Encap: under.XtEncap, Decap: under.XtDecap, Devmap: under.XtDevmap,
+		TStats: under.XtTstats, Reasons: under.XtReasons, Ports: under.XtPorts,
+		FOU: under.XtFou, ICMPRL: under.XtIcmpRl, Peers: under.XtPeers,
 	}
-	replace := &ebpf.CollectionOptions{MapReplacements: shared}
-
-	var over xdpOverlayObjects
-	if err := loadXdpOverlayObjects(&over, replace); err != nil {
-		under.Close()
-		return nil, loadError("xdp_overlay", pinDir, err)
+	replace := ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{}}
+	for name, f := range m.byName() {
+		replace.MapReplacements[name] = *f
 	}
-	// The overlay object's own map handles are clones; only its program is kept.
-	over.xdpOverlayMaps.Close()
-
-	var tc tcOverlayObjects
-	if err := loadTcOverlayObjects(&tc, replace); err != nil {
-		under.Close()
-		over.Close()
-		return nil, loadError("tc_overlay", pinDir, err)
+	objs := &Objects{Underlay: under.XtXdpUnderlay, Maps: m}
+	for _, p := range []struct {
+		load func() (*ebpf.CollectionSpec, error)
+		name string
+		into **ebpf.Program
+	}{
+		{loadXdpOverlay, "xt_xdp_overlay", &objs.Overlay},
+		{loadTcOverlay, "xt_tc_encap", &objs.Encap},
+		{loadTcPeer, "xt_tc_peer", &objs.Peer},
+	} {
+		prog, err := loadProgram(p.load, p.name, replace)
+		if err != nil {
+			objs.Close()
+			return nil, loadError(p.name, pinDir, err)
+		}
+		*p.into = prog
 	}
-	tc.tcOverlayMaps.Close()
+	return objs, nil
+}
 
-	var peer tcPeerObjects
-	if err := loadTcPeerObjects(&peer, replace); err != nil {
-		under.Close()
-		over.Close()
-		tc.Close()
-		return nil, loadError("tc_peer", pinDir, err)
+// loadProgram loads one program of another object on the shared maps.
+func loadProgram(load func() (*ebpf.CollectionSpec, error), name string,
+	opts ebpf.CollectionOptions) (*ebpf.Program, error) {
+	spec, err := load()
+	if err != nil {
+		return nil, err
 	}
-	peer.tcPeerMaps.Close()
-
-	return &Objects{
-		Underlay: under.XtXdpUnderlay,
-		Overlay:  over.XtXdpOverlay,
-		Encap:    tc.XtTcEncap,
-		Peer:     peer.XtTcPeer,
-		Maps: Maps{
-			Encap: under.XtEncap, Decap: under.XtDecap, Devmap: under.XtDevmap,
-			TStats: under.XtTstats, Reasons: under.XtReasons, Ports: under.XtPorts,
-			FOU: under.XtFou, ICMPRL: under.XtIcmpRl, Peers: under.XtPeers,
-		},
-	}, nil
+	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer coll.Close() // its maps are clones of the shared ones
+	prog := coll.DetachProgram(name)
+	if prog == nil {
+		return nil, fmt.Errorf("program %s not in its object", name)
+	}
+	return prog, nil
 }
 
 func loadError(what, pinDir string, err error) error {
@@ -193,35 +196,35 @@ func ReasonNames() ([]string, error) {
 	return names, nil
 }
 
-// PinPath joins a pin directory and an object name.
-func PinPath(dir, name string) string { return filepath.Join(dir, name) }
-
-// mapNames are the pinned maps, by the name they are pinned under.
-var mapNames = []string{"xt_encap", "xt_decap", "xt_devmap", "xt_tstats", "xt_reasons", "xt_ports", "xt_fou", "xt_icmp_rl", "xt_peers"}
+// byName maps each pinned map's name to its field.
+func (m *Maps) byName() map[string]**ebpf.Map {
+	return map[string]**ebpf.Map{
+		"xt_encap": &m.Encap, "xt_decap": &m.Decap, "xt_devmap": &m.Devmap,
+		"xt_tstats": &m.TStats, "xt_reasons": &m.Reasons, "xt_ports": &m.Ports,
+		"xt_fou": &m.FOU, "xt_icmp_rl": &m.ICMPRL, "xt_peers": &m.Peers,
+	}
+}
 
 // OpenPinnedMaps opens the maps pinned in pinDir without loading programs.
 // It returns an error wrapping os.ErrNotExist when nothing is pinned there.
 func OpenPinnedMaps(pinDir string) (Maps, error) {
-	ms := make([]*ebpf.Map, len(mapNames))
-	for i, n := range mapNames {
-		m, err := ebpf.LoadPinnedMap(filepath.Join(pinDir, n), nil)
+	var m Maps
+	for name, f := range m.byName() {
+		pm, err := ebpf.LoadPinnedMap(filepath.Join(pinDir, name), nil)
 		if err != nil {
-			for _, o := range ms[:i] {
-				o.Close()
-			}
-			return Maps{}, fmt.Errorf("open pinned map %s: %w", n, err)
+			m.Close()
+			return Maps{}, fmt.Errorf("open pinned map %s: %w", name, err)
 		}
-		ms[i] = m
+		*f = pm
 	}
-	return Maps{Encap: ms[0], Decap: ms[1], Devmap: ms[2], TStats: ms[3], Reasons: ms[4], Ports: ms[5],
-		FOU: ms[6], ICMPRL: ms[7], Peers: ms[8]}, nil
+	return m, nil
 }
 
 // Close closes every map.
 func (m Maps) Close() {
-	for _, x := range []*ebpf.Map{m.Encap, m.Decap, m.Devmap, m.TStats, m.Reasons, m.Ports, m.FOU, m.ICMPRL, m.Peers} {
-		if x != nil {
-			x.Close()
+	for _, f := range m.byName() {
+		if *f != nil {
+			(*f).Close()
 		}
 	}
 }
