@@ -7,7 +7,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 
 GO           ?= go
 CLANG_FORMAT ?= clang-format-19
-APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iperf3 iproute2 iputils-ping ethtool tcpdump clang-format-19
+APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iperf3 iproute2 iputils-ping ethtool tcpdump tshark clang-format-19
 C_SOURCES     = $(wildcard bpf/*.c headers/*.h)
 
 .DEFAULT_GOAL := help

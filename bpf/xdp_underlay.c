@@ -10,19 +10,17 @@
 static enum xt_type xt_btf_type __attribute__((used));
 static enum xt_reason xt_btf_reason __attribute__((used));
 static enum xt_tunnel_flag xt_btf_flag __attribute__((used));
+static enum xt_udp_kind xt_btf_udp_kind __attribute__((used));
 
 SEC("xdp")
 int xt_xdp_underlay(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	struct cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
 	struct decap_ctx d = {};
+	struct cursor c;
 	__u32 reason;
-	__be16 proto;
 	int act;
 
-	proto = parse_eth(&c);
-	reason = classify(&c, data, proto, &d);
+	reason = classify(ctx, &d);
 	if (reason != XT_R_DECAP) {
 		xt_count(reason);
 		return XDP_PASS;
@@ -39,6 +37,15 @@ int xt_xdp_underlay(struct xdp_md *ctx)
 	}
 	if (reason != XT_R_DECAP)
 		goto drop;
+	reason = check_udp(ctx, &d);
+	if (reason != XT_R_DECAP)
+		goto drop;
+	if (d.inner_off > 2048) {
+		reason = XT_R_DROP_INNER_TRUNC;
+		goto drop;
+	}
+	c.pos = (void *)(long)ctx->data + d.inner_off;
+	c.end = (void *)(long)ctx->data_end;
 	reason = check_inner(&c, &d);
 	if (reason != XT_R_DECAP)
 		goto drop;

@@ -17,7 +17,9 @@ import (
 
 // kernelModules are the kernel drivers behind each type's slow path.
 var kernelModules = map[tunnel.Type]string{tunnel.GRE: "ip_gre", tunnel.IPIP: "ipip",
-	tunnel.SIT: "sit", tunnel.IP6TNL: "ip6_tunnel", tunnel.IP6GRE: "ip6_gre"}
+	tunnel.SIT: "sit", tunnel.IP6TNL: "ip6_tunnel", tunnel.IP6GRE: "ip6_gre",
+	tunnel.GRETAP: "ip_gre", tunnel.IP6GRETAP: "ip6_gre", tunnel.ERSPAN: "ip_gre",
+	tunnel.IP6ERSPAN: "ip6_gre", tunnel.GENEVE: "geneve", tunnel.VXLAN: "vxlan"}
 
 // kernelDriver reports whether the running kernel has module mod, built in
 // or loadable.
@@ -45,7 +47,7 @@ func slowPathNote(t tunnel.Type) string {
 		return ""
 	}
 	return fmt.Sprintf("this kernel has no %s driver (%s): packets the fast path declines "+
-		"(fragments, IP options or IPv6 extension headers, GRE checksum or sequence numbers) go to the stack undecapsulated", t, mod)
+		"(fragments, IP options or IPv6 extension headers, long checksummed packets) go to the stack undecapsulated", t, mod)
 }
 
 func probe(name string, err error, okDetail string) Feature {

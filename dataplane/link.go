@@ -3,6 +3,7 @@ package dataplane
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -33,7 +34,10 @@ func underlayOf(s tunnel.Spec) (netlink.Link, error) {
 		return linkByName(s.Dev)
 	}
 	if !s.Remote.IsValid() {
-		return nil, fmt.Errorf("a %s tunnel with remote any needs its underlay named: dev IFNAME", s.Type)
+		if l := linkWithAddr(s.Local); l != nil {
+			return l, nil
+		}
+		return nil, fmt.Errorf("a %s tunnel with remote any needs its underlay named: dev IFNAME (no netdev here has local %s)", s.Type, s.Local)
 	}
 	routes, err := netlink.RouteGet(s.Remote.AsSlice())
 	if err != nil || len(routes) == 0 {
@@ -44,6 +48,41 @@ func underlayOf(s tunnel.Spec) (netlink.Link, error) {
 		return nil, fmt.Errorf("route to %s: %w", s.Remote, err)
 	}
 	return l, nil
+}
+
+// linkWithAddr returns the netdev that has address a, if one has.
+func linkWithAddr(a netip.Addr) netlink.Link {
+	if !a.IsValid() {
+		return nil
+	}
+	addrs, err := netlink.AddrList(nil, netlink.FAMILY_ALL)
+	if err != nil {
+		return nil
+	}
+	for _, ad := range addrs {
+		if ip, ok := netip.AddrFromSlice(ad.IP); ok && ip.Unmap() == a {
+			if l, err := netlink.LinkByIndex(ad.LinkIndex); err == nil {
+				return l
+			}
+		}
+	}
+	return nil
+}
+
+// resolveLocal fills s.Local when the grammar lets it be left out
+// (geneve, as iproute2's has no local): the source of the route to remote.
+func resolveLocal(s *tunnel.Spec) error {
+	if s.Local.IsValid() || !s.Remote.IsValid() {
+		return nil
+	}
+	routes, err := netlink.RouteGet(s.Remote.AsSlice())
+	if err == nil && len(routes) > 0 {
+		if src, ok := netip.AddrFromSlice(routes[0].Src); ok && src.IsValid() && !src.IsUnspecified() {
+			s.Local = src.Unmap()
+			return nil
+		}
+	}
+	return fmt.Errorf("no local address routes to %s; give one: local ADDR", s.Remote)
 }
 
 func freeID(tuns []maps.Tunnel) (uint32, error) {
@@ -64,6 +103,9 @@ func freeID(tuns []maps.Tunnel) (uint32, error) {
 func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err error) {
 	fail := func(err error) (Link, []string, error) {
 		return Link{}, nil, fmt.Errorf("link add %s: %w", s.Name, err)
+	}
+	if err := resolveLocal(&s); err != nil {
+		return fail(err)
 	}
 	if err := s.Validate(); err != nil {
 		return fail(err)
@@ -99,7 +141,7 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 	}
 	t := maps.Tunnel{Spec: s, LinkIfindex: uidx}
 	if owner, dup := tb.DecapOwner(t); dup {
-		return fail(fmt.Errorf("tunnel %s already receives %s from %s to %s with the same key", owner.Name, s.Type, s.Remote, s.Local))
+		return fail(fmt.Errorf("tunnel %s already receives %s from %s to %s with the same %s", owner.Name, s.Type, remoteWord(s), s.Local, keyWord(s)))
 	}
 	if t.ID, err = freeID(tuns); err != nil {
 		return fail(err)
@@ -133,7 +175,7 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 		return fail(fmt.Errorf("create overlay netdev: %w", err))
 	}
 	u.push(func() { netlink.LinkDel(veth) })
-	over, peer, err := setupOverlay(s.Name, peerName, t.OverlayMTU)
+	over, peer, err := setupOverlay(s.Name, peerName, s.Ethernet())
 	if err != nil {
 		return fail(err)
 	}
@@ -160,8 +202,17 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 			return fail(err)
 		}
 	}
+	if udpPort(s) {
+		if err := d.openUDPPort(tb, s); err != nil {
+			return fail(err)
+		}
+		u.push(func() { d.closeUDPPort(tb, t, tuns) })
+	}
 	if err := tb.PutTunnel(t); err != nil {
 		return fail(err)
+	}
+	if s.Remote.IsValid() {
+		kickNeighbour(uidx, s.Remote)
 	}
 	for _, w := range []string{slowPathNote(s.Type), d.fouNote(s)} {
 		if w != "" {
@@ -171,10 +222,12 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 	return Link{Tunnel: t, Link: uname, Present: true}, warnings, nil
 }
 
-// setupOverlay makes the veth pair behave like a kernel point-to-point
-// tunnel: no ARP, no multicast, and a silent peer (no IPv6 on it), then
-// brings the peer up so the overlay has carrier.
-func setupOverlay(name, peerName string, mtu int) (over, peer netlink.Link, err error) {
+// setupOverlay makes the veth pair behave like a kernel tunnel netdev. A
+// point-to-point (IP) tunnel's has no ARP and no multicast; an Ethernet
+// tunnel's keeps both, like any Ethernet device. The peer is silent (no
+// ARP, no IPv6), forwards (bpf_fib_lookup asks as if packets arrived on
+// it, fib_xmit in headers/encap.h), and comes up so the overlay has carrier.
+func setupOverlay(name, peerName string, ethernet bool) (over, peer netlink.Link, err error) {
 	if over, err = netlink.LinkByName(name); err != nil {
 		return nil, nil, err
 	}
@@ -182,21 +235,89 @@ func setupOverlay(name, peerName string, mtu int) (over, peer netlink.Link, err 
 		return nil, nil, err
 	}
 	os.WriteFile(filepath.Join("/proc/sys/net/ipv6/conf", peerName, "disable_ipv6"), []byte("1"), 0o644)
-	for _, step := range []struct {
+	type step struct {
 		what string
 		do   func() error
-	}{
-		{"arp off", func() error { return netlink.LinkSetARPOff(over) }},
-		{"multicast off", func() error { return netlink.LinkSetMulticastOff(over) }},
-		{"peer arp off", func() error { return netlink.LinkSetARPOff(peer) }},
-		{"peer multicast off", func() error { return netlink.LinkSetMulticastOff(peer) }},
-		{"peer up", func() error { return netlink.LinkSetUp(peer) }},
-	} {
-		if err := step.do(); err != nil {
-			return nil, nil, fmt.Errorf("set %s on overlay %s: %w", step.what, name, err)
+	}
+	var steps []step
+	if !ethernet {
+		steps = append(steps, step{"arp off", func() error { return netlink.LinkSetARPOff(over) }},
+			step{"multicast off", func() error { return netlink.LinkSetMulticastOff(over) }})
+	} else {
+		for _, f := range []string{"/proc/sys/net/ipv4/conf/%s/forwarding", "/proc/sys/net/ipv6/conf/%s/forwarding"} {
+			path := fmt.Sprintf(f, peerName)
+			steps = append(steps, step{"forwarding on the peer", func() error { return os.WriteFile(path, []byte("1"), 0o644) }})
+		}
+	}
+	steps = append(steps,
+		step{"peer arp off", func() error { return netlink.LinkSetARPOff(peer) }},
+		step{"peer multicast off", func() error { return netlink.LinkSetMulticastOff(peer) }},
+		step{"peer up", func() error { return netlink.LinkSetUp(peer) }})
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			return nil, nil, fmt.Errorf("set %s on overlay %s: %w", st.what, name, err)
 		}
 	}
 	return over, peer, nil
+}
+
+// kickNeighbour asks the kernel to resolve the next hop to remote on the
+// underlay: frames bpf_redirect_neigh refuses (ARP, for one) leave with
+// MACs from the FIB, which only has a resolved neighbour to give.
+func kickNeighbour(ifindex int, remote netip.Addr) {
+	nh := remote
+	if routes, err := netlink.RouteGet(remote.AsSlice()); err == nil && len(routes) > 0 {
+		if gw, ok := netip.AddrFromSlice(routes[0].Gw); ok && gw.IsValid() {
+			nh = gw.Unmap()
+		}
+		if routes[0].LinkIndex != 0 {
+			ifindex = routes[0].LinkIndex
+		}
+	}
+	fam := netlink.FAMILY_V4
+	if nh.Is6() {
+		fam = netlink.FAMILY_V6
+	}
+	netlink.NeighSet(&netlink.Neigh{LinkIndex: ifindex, Family: fam, IP: nh.AsSlice(),
+		Flags: netlink.NTF_USE, State: netlink.NUD_NONE})
+}
+
+func remoteWord(s tunnel.Spec) string {
+	if s.Remote.IsValid() {
+		return s.Remote.String()
+	}
+	return "any remote"
+}
+
+func keyWord(s tunnel.Spec) string {
+	switch s.Type {
+	case tunnel.VXLAN, tunnel.GENEVE:
+		return fmt.Sprintf("id %d on UDP port %d", s.VNI, s.DstPort)
+	case tunnel.ERSPAN, tunnel.IP6ERSPAN:
+		return "session ID (key)"
+	}
+	return "key"
+}
+
+// udpPort reports whether s receives on a UDP port of its own kind.
+func udpPort(s tunnel.Spec) bool { return s.Type == tunnel.VXLAN || s.Type == tunnel.GENEVE }
+
+func (d *Dataplane) openUDPPort(tb *maps.Tables, s tunnel.Spec) error {
+	if err := tb.PutUDPPort(s.DstPort, s.Outer6(), s.Type); err != nil {
+		return fmt.Errorf("%w; pick another: dstport PORT", err)
+	}
+	return nil
+}
+
+// closeUDPPort closes t's port unless another tunnel of tuns (the
+// tunnels besides t) receives on it.
+func (d *Dataplane) closeUDPPort(tb *maps.Tables, t maps.Tunnel, tuns []maps.Tunnel) error {
+	for _, o := range tuns {
+		if o.Ifindex != t.Ifindex && udpPort(o.Spec) && o.DstPort == t.DstPort && o.Outer6() == t.Outer6() {
+			return nil
+		}
+	}
+	return tb.DeleteUDPPort(t.DstPort, t.Outer6())
 }
 
 // DelLink removes a tunnel and its overlay netdev.
@@ -226,11 +347,17 @@ func (d *Dataplane) DelLink(name string) error {
 }
 
 func (d *Dataplane) delTunnel(tb *maps.Tables, t maps.Tunnel) error {
+	tuns, _ := tb.Tunnels()
 	errs := []error{
+		d.delMirrorsTo(tb, t.Ifindex),
 		tb.DeleteTunnel(t),
+		tb.DeleteFDBOf(t.Ifindex),
 		loader.Unpin(d.pin("xdpo", t.Ifindex)),
 		loader.Unpin(d.pin("tc", t.Ifindex)),
 		loader.Unpin(d.pin("tcp", t.PeerIfindex)),
+	}
+	if udpPort(t.Spec) {
+		errs = append(errs, d.closeUDPPort(tb, t, tuns))
 	}
 	if l := overlayOf(t); l != nil {
 		if err := netlink.LinkDel(l); err != nil {

@@ -22,18 +22,43 @@
 #define IPPROTO_MPLS 137
 #endif
 #define ETH_P_MPLS_UNICAST 0x8847
+#ifndef ETH_P_ERSPAN2
+#define ETH_P_ERSPAN2 0x22EB
+#endif
 
 /* What classify() found: the tunnel, and where the inner packet starts. */
 struct decap_ctx {
-	struct xt_tunnel *t;
-	__u32 inner_off; /* offset of the inner L3 header in the frame */
-	__u32 inner_len; /* its length per the outer header */
-	__u32 gre_off;   /* offset of the GRE header in the frame; 0: no GRE */
-	__u32 gre_len;   /* GRE header to the end of the outer payload */
-	__be32 gre_seq;  /* GRE sequence number, with GRE_F_SEQ */
-	__u16 gre_flags; /* GRE flags and version, host order */
-	__be16 inner_proto;
+	struct xt_decap_key dk;
+	struct xt_tunnel *t; /* set by classify() itself, after the global stages */
+	__u32 l3_off;        /* outer IP header */
+	__u32 l4_off;        /* what follows it (and its extension headers) */
+	__u8 family;         /* 4 or 6 */
+	__u32 inner_off;     /* offset of the inner L3 header in the frame */
+	__u32 inner_len;     /* its length per the outer header */
+	__u32 gre_off;       /* offset of the GRE header in the frame; 0: no GRE */
+	__u32 gre_len;       /* GRE header to the end of the outer payload */
+	__be32 gre_seq;      /* GRE sequence number, with GRE_F_SEQ */
+	__u16 gre_flags;     /* GRE flags and version, host order */
+	__be16 inner_proto;  /* ethertype; ETH_P_TEB: an Ethernet frame */
 	__u8 outer_ecn;
+	__u8 udp_zero;    /* the outer UDP checksum is 0 */
+	__u8 geneve_crit; /* Geneve C bit: critical options present */
+	__u8 outer_src[16]
+		__attribute__((aligned(8))); /* outer source: what FDB learning records */
+	__u32 opt_off;                       /* Geneve options: offset in the frame and length */
+	__u32 opt_len;
+};
+
+struct vxlan_hdr {
+	__be32 flags; /* 0x08000000: I flag, the rest reserved */
+	__be32 vni;   /* VNI << 8 */
+};
+
+struct geneve_hdr {
+	__u8 ver_optlen; /* version (2 bits), option length in 4-byte words (6) */
+	__u8 flags;      /* O (0x80), C (0x40) */
+	__be16 proto;
+	__be32 vni; /* VNI << 8 */
 };
 
 static __always_inline void v4_mapped(__u8 *dst, __be32 addr)
@@ -172,11 +197,56 @@ static __always_inline __u32 outer_ipv6(struct cursor *c, struct decap_ctx *d,
 	return XT_R_DECAP;
 }
 
-/* FOU and GUE: a configured UDP port says what follows. Sets dk->proto to
- * the payload's protocol.
+/* VXLAN (RFC 7348): the I flag and nothing else, as the kernel wants it. */
+static __always_inline __u32 parse_vxlan(struct cursor *c, struct xt_decap_key *dk,
+					 struct decap_ctx *d)
+{
+	struct vxlan_hdr *vx = cursor_pull(c, sizeof(*vx));
+
+	if (!vx)
+		return XT_R_PASS_TRUNCATED;
+	if (vx->flags != bpf_htonl(0x08000000) || (vx->vni & bpf_htonl(0xff)))
+		return XT_R_PASS_VXLAN_FLAGS;
+	dk->key = vx->vni;
+	dk->has_key = 1;
+	dk->proto = IPPROTO_UDP;
+	d->inner_proto = bpf_htons(ETH_P_TEB);
+	return XT_R_DECAP;
+}
+
+/* Geneve (RFC 8926): the fixed header here; options once the tunnel
+ * matched (xt_geneve_opts).
  */
-static __always_inline __u32 parse_udp_encap(struct cursor *c, struct xt_decap_key *dk, __u8 family,
-					     __u32 room)
+static __always_inline __u32 parse_geneve(struct cursor *c, struct xt_decap_key *dk,
+					  struct decap_ctx *d)
+{
+	struct geneve_hdr *g = cursor_pull(c, sizeof(*g));
+	__u32 optlen;
+
+	if (!g)
+		return XT_R_PASS_TRUNCATED;
+	if (g->ver_optlen >> 6)
+		return XT_R_PASS_GENEVE_VERSION;
+	if (g->flags & 0x80)
+		return XT_R_PASS_GENEVE_OAM;
+	optlen = (__u32)(g->ver_optlen & 0x3f) * 4;
+	if (!cursor_pull(c, optlen))
+		return XT_R_PASS_TRUNCATED;
+	d->opt_len = optlen;
+	d->geneve_crit = g->flags & 0x40;
+	dk->key = g->vni & bpf_htonl(0xffffff00);
+	dk->has_key = 1;
+	dk->proto = IPPROTO_UDP;
+	d->inner_proto = g->proto;
+	return XT_R_DECAP;
+}
+
+/* UDP encapsulations: a configured port says what follows (xt_fou). FOU
+ * and GUE set dk->proto to the payload's protocol; VXLAN and Geneve match
+ * on protocol UDP, port and VNI.
+ */
+static __always_inline __u32 parse_udp_encap(struct cursor *c, struct xt_decap_key *dk,
+					     struct decap_ctx *d, __u8 family, __u32 room)
 {
 	struct udphdr *uh = cursor_pull(c, sizeof(*uh));
 	struct xt_fou_key fk = { .family = family };
@@ -190,6 +260,15 @@ static __always_inline __u32 parse_udp_encap(struct cursor *c, struct xt_decap_k
 	fp = bpf_map_lookup_elem(&xt_fou, &fk);
 	if (!fp)
 		return XT_R_PASS_NOT_TUNNEL;
+	d->udp_zero = !uh->check;
+	if (fp->kind == XT_UDP_VXLAN) {
+		dk->port = uh->dest;
+		return parse_vxlan(c, dk, d);
+	}
+	if (fp->kind == XT_UDP_GENEVE) {
+		dk->port = uh->dest;
+		return parse_geneve(c, dk, d);
+	}
 	if (!fp->gue) {
 		dk->proto = fp->ipproto;
 		return XT_R_DECAP;
@@ -220,35 +299,105 @@ static __always_inline __u32 parse_udp_encap(struct cursor *c, struct xt_decap_k
 	return XT_R_PASS_GUE_VERSION;
 }
 
-/* Finds the tunnel an outer packet (ethertype proto) belongs to. */
-static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto,
-				      struct decap_ctx *d)
+/* ERSPAN type II (version 1, 8 bytes) or type III (version 2, 12 bytes,
+ * and an 8-byte platform subheader when its O bit is set) after GRE. The
+ * session ID is what the tunnel is matched on, as its key.
+ */
+static __always_inline __u32 parse_erspan(struct cursor *c, struct xt_decap_key *dk,
+					  struct decap_ctx *d)
 {
-	struct xt_decap_key dk = {};
-	__u32 hdr_len, reason;
-	void *l3 = NULL;
+	__u8 *h = c->pos;
+	__u32 ver, len;
 
+	if ((void *)(h + 1) > c->end)
+		return XT_R_PASS_TRUNCATED;
+	ver = h[0] >> 4;
+	if (d->inner_proto == bpf_htons(ETH_P_ERSPAN) && ver == 1)
+		len = 8;
+	else if (d->inner_proto == bpf_htons(ETH_P_ERSPAN2) && ver == 2)
+		len = 12;
+	else
+		return XT_R_PASS_ERSPAN_VERSION;
+	h = cursor_pull(c, len);
+	if (!h)
+		return XT_R_PASS_TRUNCATED;
+	if (ver == 2 && (h[11] & 1) && !cursor_pull(c, 8))
+		return XT_R_PASS_TRUNCATED;
+	dk->key = bpf_htonl(((__u32)(h[2] & 0x03) << 8) | h[3]);
+	dk->has_key = 1;
+	dk->port = bpf_htons(ETH_P_ERSPAN);
+	d->inner_proto = bpf_htons(ETH_P_TEB);
+	return XT_R_DECAP;
+}
+
+/* Stage one of classify(): Ethernet and the outer IP header(s). A global
+ * function, verified once: the stages' paths add up rather than multiply.
+ */
+__noinline int xt_outer(struct xdp_md *ctx, struct decap_ctx *d)
+{
+	void *data = (void *)(long)ctx->data;
+	struct cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
+	void *l3 = NULL;
+	__be16 proto;
+	__u32 reason;
+
+	if (!d)
+		return XT_R_PASS_TRUNCATED;
+	proto = parse_eth(&c);
 	if (proto == bpf_htons(ETH_P_IP))
-		reason = outer_ipv4(c, d, &dk, &l3);
+		reason = outer_ipv4(&c, d, &d->dk, &l3);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		reason = outer_ipv6(c, d, &dk, &l3);
+		reason = outer_ipv6(&c, d, &d->dk, &l3);
 	else
 		reason = proto ? XT_R_PASS_NOT_IP : XT_R_PASS_TRUNCATED;
 	if (reason != XT_R_DECAP)
 		return reason;
-	if (dk.proto == IPPROTO_UDP) {
-		reason = parse_udp_encap(c, &dk, proto == bpf_htons(ETH_P_IP) ? 4 : 6,
-					 d->inner_len - (__u32)(c->pos - l3));
+	d->family = proto == bpf_htons(ETH_P_IP) ? 4 : 6;
+	d->l3_off = l3 - data;
+	d->l4_off = c.pos - data;
+	return XT_R_DECAP;
+}
+
+/* Stage two of classify(): what follows the outer IP header, up to the
+ * inner packet. Fills the rest of d->dk.
+ */
+__noinline int xt_l4(struct xdp_md *ctx, struct decap_ctx *d)
+{
+	void *data = (void *)(long)ctx->data;
+	struct cursor c = { .end = (void *)(long)ctx->data_end };
+	__u32 hdr_len, reason;
+
+	if (!d || d->l4_off > 2048 || d->l3_off > d->l4_off)
+		return XT_R_PASS_TRUNCATED;
+	c.pos = data + d->l4_off;
+	if (d->dk.proto == IPPROTO_UDP) {
+		if (d->inner_len < d->l4_off - d->l3_off)
+			return XT_R_PASS_TRUNCATED;
+		reason = parse_udp_encap(&c, &d->dk, d, d->family,
+					 d->inner_len - (d->l4_off - d->l3_off));
 		if (reason != XT_R_DECAP)
 			return reason;
+		/* Geneve options follow the UDP and Geneve headers. */
+		d->opt_off = d->l4_off + sizeof(struct udphdr) + sizeof(struct geneve_hdr);
 	}
 
-	switch (dk.proto) {
+	switch (d->dk.proto) {
 	case IPPROTO_GRE:
-		d->gre_off = c->pos - data;
-		reason = parse_gre(c, &dk, d);
+		d->gre_off = c.pos - data;
+		reason = parse_gre(&c, &d->dk, d);
 		if (reason != XT_R_DECAP)
 			return reason;
+		/* gretap and ERSPAN tunnels are apart from gre ones: the GRE
+		 * protocol is part of the key, in its port field.
+		 */
+		if (d->inner_proto == bpf_htons(ETH_P_TEB))
+			d->dk.port = bpf_htons(ETH_P_TEB);
+		else if (d->inner_proto == bpf_htons(ETH_P_ERSPAN) ||
+			 d->inner_proto == bpf_htons(ETH_P_ERSPAN2)) {
+			reason = parse_erspan(&c, &d->dk, d);
+			if (reason != XT_R_DECAP)
+				return reason;
+		}
 		break;
 	case IPPROTO_IPIP:
 		d->inner_proto = bpf_htons(ETH_P_IP);
@@ -259,26 +408,46 @@ static __always_inline __u32 classify(struct cursor *c, void *data, __be16 proto
 	case IPPROTO_MPLS:
 		d->inner_proto = bpf_htons(ETH_P_MPLS_UNICAST);
 		break;
+	case IPPROTO_UDP: /* VXLAN, Geneve: inner_proto is set */
+		break;
 	default:
 		return XT_R_PASS_NOT_TUNNEL;
 	}
 
-	d->t = bpf_map_lookup_elem(&xt_decap, &dk);
-	if (!d->t && dk.proto == IPPROTO_IPV6) {
-		/* sit with remote any (6to4, ISATAP) takes every peer. */
-		__builtin_memset(dk.remote, 0, sizeof(dk.remote));
-		d->t = bpf_map_lookup_elem(&xt_decap, &dk);
-	}
-	if (!d->t)
-		return XT_R_PASS_NO_TUNNEL;
-
-	d->inner_off = c->pos - data;
-	hdr_len = c->pos - l3;
+	__builtin_memcpy(d->outer_src, d->dk.remote, sizeof(d->outer_src));
+	d->inner_off = c.pos - data;
+	hdr_len = d->inner_off - d->l3_off;
 	if (d->inner_len < hdr_len)
 		return XT_R_PASS_TRUNCATED;
 	d->inner_len -= hdr_len;
 	if (d->gre_off)
 		d->gre_len = d->inner_off - d->gre_off + d->inner_len;
+	return XT_R_DECAP;
+}
+
+/* Finds the tunnel an outer packet belongs to, and where its inner packet
+ * starts.
+ */
+static __always_inline __u32 classify(struct xdp_md *ctx, struct decap_ctx *d)
+{
+	__u32 reason;
+
+	reason = xt_outer(ctx, d);
+	if (reason != XT_R_DECAP)
+		return reason;
+	reason = xt_l4(ctx, d);
+	if (reason != XT_R_DECAP)
+		return reason;
+	d->t = bpf_map_lookup_elem(&xt_decap, &d->dk);
+	if (!d->t && (d->dk.proto == IPPROTO_IPV6 || d->dk.proto == IPPROTO_UDP)) {
+		/* sit with remote any (6to4, ISATAP) and VXLAN/Geneve without a
+		 * fixed remote take every peer.
+		 */
+		__builtin_memset(d->dk.remote, 0, sizeof(d->dk.remote));
+		d->t = bpf_map_lookup_elem(&xt_decap, &d->dk);
+	}
+	if (!d->t)
+		return XT_R_PASS_NO_TUNNEL;
 	return XT_R_DECAP;
 }
 
@@ -350,19 +519,109 @@ static __always_inline __u32 check_gre(struct xdp_md *ctx, struct decap_ctx *d)
 	return XT_R_DECAP;
 }
 
-/* Checks the inner header against the tunnel's mode and applies RFC 6040
- * ECN decapsulation.
+/* Walks the Geneve options in [off, off + len) of the frame: each must
+ * fit, and none may be critical, since xtunnel knows no option (RFC 8926
+ * 3.5: a packet with an unknown critical option is not delivered).
+ * A global function: verified once.
  */
-static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
+__noinline int xt_geneve_opts(struct xdp_md *ctx, __u32 off, __u32 len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 stop = off + len;
+	__u8 *o;
+
+	if (off > 1024 || len > 252)
+		return XT_R_DROP_GENEVE_OPTLEN;
+	for (int i = 0; i < 63; i++) {
+		if (off >= stop)
+			break;
+		if (off > 1280)
+			return XT_R_DROP_GENEVE_OPTLEN;
+		o = data + off;
+		if ((void *)(o + 4) > data_end)
+			return XT_R_DROP_GENEVE_OPTLEN;
+		off += 4 + (__u32)(o[3] & 0x1f) * 4;
+		if (off > stop)
+			return XT_R_DROP_GENEVE_OPTLEN;
+		if (o[2] & 0x80)
+			return XT_R_DROP_GENEVE_CRITICAL;
+	}
+	return XT_R_DECAP;
+}
+
+/* UDP tunnel checks once the tunnel matched: zero checksums over IPv6
+ * (RFC 6935/6936: only where allowed) and Geneve options.
+ */
+static __always_inline __u32 check_udp(struct xdp_md *ctx, struct decap_ctx *d)
 {
 	__u32 flags = d->t->flags;
+	__u32 reason;
+
+	if (!(flags & (XT_F_VXLAN | XT_F_GENEVE)))
+		return XT_R_DECAP;
+	if (d->udp_zero && (flags & XT_F_OUTER6) && !(flags & XT_F_UDP_ZERO_RX))
+		return XT_R_DROP_UDP_ZERO_CSUM;
+	if (!(flags & XT_F_GENEVE))
+		return XT_R_DECAP;
+	if (d->opt_len) {
+		reason = xt_geneve_opts(ctx, d->opt_off, d->opt_len);
+		if (reason != XT_R_DECAP)
+			return reason;
+	}
+	/* The C bit says a critical option is there, even if none is marked. */
+	if (d->geneve_crit)
+		return XT_R_DROP_GENEVE_CRITICAL;
+	return XT_R_DECAP;
+}
+
+/* Records that mac lives behind remote on t (FDB learning), unless a
+ * static entry says otherwise. A learned entry seen again from the same
+ * remote is refreshed at most once a second.
+ */
+static __always_inline void fdb_learn(const struct xt_tunnel *t, const __u8 *mac,
+				      const __u8 *remote)
+{
+	struct xt_fdb_key k = { .ifindex = t->ifindex };
+	struct xt_fdb_entry *e, n = {};
+	__u64 now;
+
+	/* Group source MACs are invalid; the all-zero MAC is the flood list. */
+	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return;
+	__builtin_memcpy(k.mac, mac, 6);
+	now = bpf_ktime_get_ns();
+	e = bpf_map_lookup_elem(&xt_fdb, &k);
+	if (e) {
+		if (!e->learned)
+			return;
+		if (*(__u64 *)e->remote == *(__u64 *)remote &&
+		    *(__u64 *)(e->remote + 8) == *(__u64 *)(remote + 8)) {
+			if (now - e->updated_ns >= 1000000000ULL)
+				e->updated_ns = now;
+			return;
+		}
+	}
+	__builtin_memcpy(n.remote, remote, 16);
+	n.updated_ns = now;
+	n.learned = 1;
+	bpf_map_update_elem(&xt_fdb, &k, &n, BPF_ANY);
+}
+
+/* Checks an inner IP header (ethertype proto, len bytes from the cursor
+ * on) and applies RFC 6040 ECN decapsulation. Returns XT_R_DECAP, a drop
+ * reason, or XT_R_DROP_INNER_PROTO when proto is not IP.
+ */
+static __always_inline __u32 inner_ip(struct cursor *c, struct decap_ctx *d, __be16 proto,
+				      __u32 len)
+{
 	__u8 ecn;
 
-	if (d->inner_proto == bpf_htons(ETH_P_IP) && (flags & XT_F_INNER4)) {
+	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = cursor_pull(c, sizeof(*ip));
 
-		if (!ip || ip->version != 4 || ip->ihl < 5 ||
-		    bpf_ntohs(ip->tot_len) > d->inner_len || bpf_ntohs(ip->tot_len) < ip->ihl * 4)
+		if (!ip || ip->version != 4 || ip->ihl < 5 || bpf_ntohs(ip->tot_len) > len ||
+		    bpf_ntohs(ip->tot_len) < ip->ihl * 4)
 			return XT_R_DROP_INNER_TRUNC;
 		ecn = ip->tos & ECN_MASK;
 		if (d->outer_ecn == ECN_CE && ecn != ECN_CE) {
@@ -375,11 +634,10 @@ static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
 		}
 		return XT_R_DECAP;
 	}
-	if (d->inner_proto == bpf_htons(ETH_P_IPV6) && (flags & XT_F_INNER6)) {
+	if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = cursor_pull(c, sizeof(*ip6));
 
-		if (!ip6 || ip6->version != 6 ||
-		    sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > d->inner_len)
+		if (!ip6 || ip6->version != 6 || sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > len)
 			return XT_R_DROP_INNER_TRUNC;
 		/* Traffic class straddles the first two bytes; ECN is bits 4-5 of byte 1. */
 		ecn = (ip6->flow_lbl[0] >> 4) & ECN_MASK;
@@ -390,6 +648,33 @@ static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
 		}
 		return XT_R_DECAP;
 	}
+	return XT_R_DROP_INNER_PROTO;
+}
+
+/* Checks the inner packet against the tunnel's mode and applies RFC 6040
+ * ECN decapsulation. An Ethernet tunnel takes any frame; ECN applies to
+ * IP right behind its Ethernet header.
+ */
+static __always_inline __u32 check_inner(struct cursor *c, struct decap_ctx *d)
+{
+	__u32 flags = d->t->flags;
+	struct ethhdr *eth;
+
+	if (flags & XT_F_ETH) {
+		if (d->inner_proto != bpf_htons(ETH_P_TEB))
+			return XT_R_DROP_INNER_PROTO;
+		eth = cursor_pull(c, sizeof(*eth));
+		if (!eth || d->inner_len < sizeof(*eth))
+			return XT_R_DROP_INNER_TRUNC;
+		if (flags & XT_F_LEARN)
+			fdb_learn(d->t, eth->h_source, d->outer_src);
+		if (eth->h_proto != bpf_htons(ETH_P_IP) && eth->h_proto != bpf_htons(ETH_P_IPV6))
+			return XT_R_DECAP;
+		return inner_ip(c, d, eth->h_proto, d->inner_len - sizeof(*eth));
+	}
+	if ((d->inner_proto == bpf_htons(ETH_P_IP) && (flags & XT_F_INNER4)) ||
+	    (d->inner_proto == bpf_htons(ETH_P_IPV6) && (flags & XT_F_INNER6)))
+		return inner_ip(c, d, d->inner_proto, d->inner_len);
 	if (d->inner_proto == bpf_htons(ETH_P_MPLS_UNICAST) && (flags & XT_F_INNER_MPLS)) {
 		/* One label stack entry at least; MPLS carries no ECN field we map. */
 		if (!cursor_pull(c, 4) || d->inner_len < 4)
@@ -409,6 +694,12 @@ static __always_inline int decap_redirect(struct xdp_md *ctx, struct decap_ctx *
 	struct ethhdr *eth;
 	void *data, *data_end;
 
+	if (t->flags & XT_F_ETH) {
+		/* The inner frame goes on as it came, MACs and all. */
+		if (bpf_xdp_adjust_head(ctx, (int)d->inner_off))
+			return -1;
+		goto out;
+	}
 	if (bpf_xdp_adjust_head(ctx, (int)d->inner_off - (int)sizeof(*eth)))
 		return -1;
 	data = (void *)(long)ctx->data;
@@ -419,7 +710,7 @@ static __always_inline int decap_redirect(struct xdp_md *ctx, struct decap_ctx *
 	__builtin_memcpy(eth->h_dest, t->mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, t->peer_mac, ETH_ALEN);
 	eth->h_proto = d->inner_proto;
-
+out:
 	st = xt_stats_of(t);
 	if (st) {
 		st->rx_packets++;

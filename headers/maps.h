@@ -78,6 +78,22 @@ struct {
 	__type(value, struct xt_port);
 } xt_ports SEC(".maps");
 
+/* Ethernet tunnels without a fixed remote: destination MAC -> remote. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_FDB);
+	__type(key, struct xt_fdb_key);
+	__type(value, struct xt_fdb_entry);
+} xt_fdb SEC(".maps");
+
+/* Netdevs whose frames are copied to an ERSPAN device (xt_tc_mirror). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_MIRRORS);
+	__type(key, struct xt_mirror_key);
+	__type(value, struct xt_mirror);
+} xt_mirrors SEC(".maps");
+
 static __always_inline void xt_count(enum xt_reason reason)
 {
 	__u32 key = reason;

@@ -8,6 +8,10 @@
 
 #define XT_MAX_TUNNELS 4096
 #define XT_MAX_PORTS 64
+#define XT_MAX_FDB 65536
+#define XT_MAX_MIRRORS 256
+#define XT_FLOOD_MAX 8        /* remotes in one tunnel's flood list */
+#define XT_GENEVE_OPTS_MAX 64 /* Geneve option bytes a tunnel sends */
 
 /* Tunnel types. */
 enum xt_type {
@@ -17,6 +21,19 @@ enum xt_type {
 	XT_TYPE_SIT = 3,
 	XT_TYPE_IP6TNL = 4,
 	XT_TYPE_IP6GRE = 5,
+	XT_TYPE_GRETAP = 6,
+	XT_TYPE_IP6GRETAP = 7,
+	XT_TYPE_GENEVE = 8,
+	XT_TYPE_VXLAN = 9,
+	XT_TYPE_ERSPAN = 10,
+	XT_TYPE_IP6ERSPAN = 11,
+};
+
+/* What a UDP port configured in xt_fou receives. */
+enum xt_udp_kind {
+	XT_UDP_FOU = 0, /* FOU or GUE (xt_fou_port.gue) */
+	XT_UDP_VXLAN = 1,
+	XT_UDP_GENEVE = 2,
 };
 
 /* xt_tunnel.flags */
@@ -42,7 +59,15 @@ enum xt_tunnel_flag {
 	XT_F_ISEQ = 1 << 18,          /* received GRE must carry in-order sequence numbers */
 	XT_F_OSEQ = 1 << 19,          /* sent GRE carries sequence numbers */
 	XT_F_SLOW_TX = 1 << 20, /* encap after the stack segmented and checksummed (peer ingress) */
-	XT_F_UDP_CSUM = 1 << 21, /* FOU/GUE UDP checksum sent (always over IPv6) */
+	XT_F_UDP_CSUM = 1 << 21,    /* UDP checksum sent (FOU/GUE/VXLAN/Geneve) */
+	XT_F_ETH = 1 << 22,         /* carries Ethernet frames: the overlay is an Ethernet device */
+	XT_F_VXLAN = 1 << 23,       /* UDP + VXLAN header */
+	XT_F_GENEVE = 1 << 24,      /* UDP + Geneve header (and options) */
+	XT_F_ERSPAN = 1 << 25,      /* GRE + ERSPAN header (erspan_ver) */
+	XT_F_FDB = 1 << 26,         /* no fixed remote: destinations from xt_fdb */
+	XT_F_LEARN = 1 << 27,       /* learn inner source MAC -> outer source on receive */
+	XT_F_UDP_ZERO_RX = 1 << 28, /* accept zero UDP checksums over IPv6 */
+	XT_F_GENEVE_CRIT = 1 << 29, /* a Geneve option sent is critical: set the C bit */
 };
 
 /* Why a packet left the fast path, or what happened to it. One counter
@@ -76,14 +101,27 @@ enum xt_reason {
 	XT_R_TX_TOO_BIG,       /* tx: larger than the underlay MTU */
 	XT_R_TX_NO_REMOTE,     /* tx: sit 6to4/ISATAP destination gives no remote */
 	XT_R_TX_NO_NEIGH, /* tx: MPLS: the FIB gave no next hop (no route or neighbour, forwarding off) */
-	XT_R_TX_ADJUST,       /* tx: bpf_skb_adjust_room/store failed */
-	XT_R_TX_REDIRECT,     /* tx: bpf_redirect_neigh failed */
-	XT_R_ENCAP,           /* tx: encapsulated and redirected */
-	XT_R_TX_PMTU_ICMP,    /* tx: too big: ICMP frag needed / packet too big sent back */
-	XT_R_TX_PMTU_LIMITED, /* tx: too big, ICMP error rate-limited: dropped, no reply */
-	XT_R_TX_SLOW,         /* tx: handed to the overlay peer to be encapsulated there */
-	XT_R_TX_CSUM,         /* tx: checksum over a packet too long to sum (> 1536 bytes) */
-	XT_R_PASS_GRE_CSUM_LONG,
+	XT_R_TX_ADJUST,            /* tx: bpf_skb_adjust_room/store failed */
+	XT_R_TX_REDIRECT,          /* tx: bpf_redirect_neigh failed */
+	XT_R_ENCAP,                /* tx: encapsulated and redirected */
+	XT_R_TX_PMTU_ICMP,         /* tx: too big: ICMP frag needed / packet too big sent back */
+	XT_R_TX_PMTU_LIMITED,      /* tx: too big, ICMP error rate-limited: dropped, no reply */
+	XT_R_TX_SLOW,              /* tx: handed to the overlay peer to be encapsulated there */
+	XT_R_TX_CSUM,              /* tx: checksum over a packet too long to sum (> 1536 bytes) */
+	XT_R_PASS_GRE_CSUM_LONG,   /* rx: GRE checksum over a packet too long to verify here */
+	XT_R_PASS_VXLAN_FLAGS,     /* rx: VXLAN I flag clear or reserved bits set */
+	XT_R_PASS_GENEVE_VERSION,  /* rx: Geneve version other than 0 */
+	XT_R_PASS_GENEVE_OAM,      /* rx: Geneve OAM packet: not data */
+	XT_R_DROP_GENEVE_OPTLEN,   /* rx: a Geneve option overruns the option area */
+	XT_R_DROP_GENEVE_CRITICAL, /* rx: Geneve critical option (none is known here) */
+	XT_R_PASS_ERSPAN_VERSION,  /* rx: ERSPAN version other than 1 (type II) or 2 (type III) */
+	XT_R_DROP_UDP_ZERO_CSUM,   /* rx: zero UDP checksum over IPv6 without udp6zerocsumrx */
+	XT_R_TX_FDB_MISS,          /* tx: no FDB entry for the destination and no flood list */
+	XT_R_TX_FLOOD_COPY,        /* tx: an extra copy sent to another flood-list remote */
+	XT_R_TX_GSO_NON_IP,        /* tx: a segmentation-offload frame that is not IPv4/IPv6 */
+	XT_R_MIRROR,               /* mirror: frame copied to the ERSPAN device */
+	XT_R_MIRROR_SAMPLED_OUT,   /* mirror: frame not copied (sample 1/N) */
+	XT_R_MIRROR_FAIL,          /* mirror: bpf_clone_redirect failed */
 	XT_R_MAX,
 };
 
@@ -101,20 +139,30 @@ struct xt_tunnel {
 	__u32 peer_ifindex; /* its veth peer: devmap target for decap */
 	__u32 link_ifindex; /* underlay netdev */
 	__u32 flags;        /* enum xt_tunnel_flag */
-	__be16 encap_sport; /* FOU/GUE UDP source port; 0: a hash of the inner flow */
-	__be16 encap_dport; /* FOU/GUE UDP destination port */
-	__u32 tx_seq;       /* next GRE sequence number sent (oseq) */
-	__u32 rx_seq;       /* next GRE sequence number expected (iseq); 0: any */
-	__u8 type;          /* enum xt_type */
-	__u8 ttl;           /* TTL / hop limit; 0: inherit from the inner packet */
-	__u8 tos;           /* TOS / traffic class, unless XT_F_TOS_INHERIT */
-	__u8 encap_limit;   /* with XT_F_ENCAP_LIMIT */
-	__u16 mtu;          /* overlay MTU (informational) */
-	__u8 mac[6];        /* overlay MAC: destination of decapsulated frames */
-	__u8 peer_mac[6];   /* source MAC of decapsulated frames */
-	__u8 mode;          /* control plane only: the mode users gave */
-	__u8 pad;
-	char name[16]; /* overlay name at creation */
+	__be16 encap_sport; /* UDP source port; 0: a hash of the inner flow in sport_min..max */
+	__be16 encap_dport; /* UDP destination port (FOU/GUE/VXLAN/Geneve) */
+	__u16 sport_min;    /* host order */
+	__u16 sport_max;
+	__u32 tx_seq;                  /* next GRE sequence number sent (oseq) */
+	__u32 rx_seq;                  /* next GRE sequence number expected (iseq); 0: any */
+	__u8 type;                     /* enum xt_type */
+	__u8 ttl;                      /* TTL / hop limit; 0: inherit from the inner packet */
+	__u8 tos;                      /* TOS / traffic class, unless XT_F_TOS_INHERIT */
+	__u8 encap_limit;              /* with XT_F_ENCAP_LIMIT */
+	__u16 mtu;                     /* overlay MTU (informational) */
+	__u8 mac[6];                   /* overlay MAC: destination of decapsulated frames */
+	__u8 peer_mac[6];              /* source MAC of decapsulated frames */
+	__u8 mode;                     /* control plane only: the mode users gave */
+	__u8 erspan_ver;               /* 1: type II, 2: type III */
+	__be32 vni;                    /* VXLAN/Geneve: VNI << 8, as on the wire */
+	__u32 erspan_index;            /* type II index, 20 bits */
+	__u8 erspan_dir;               /* type III: 0 ingress, 1 egress */
+	__u8 erspan_hwid;              /* type III: 6 bits */
+	__u8 opts_len;                 /* Geneve option bytes (multiple of 4) */
+	__u8 df_mode;                  /* control plane only: geneve/vxlan df unset|set|inherit */
+	__u32 ageing;                  /* learned FDB entries expire after this many seconds */
+	__u8 opts[XT_GENEVE_OPTS_MAX]; /* Geneve options as on the wire */
+	char name[16];                 /* overlay name at creation */
 };
 
 /* Key of xt_decap: what a received outer packet is matched on. */
@@ -147,7 +195,37 @@ struct xt_fou_key {
 struct xt_fou_port {
 	__u8 ipproto; /* FOU: protocol of the payload; 0 for GUE */
 	__u8 gue;     /* 1: the payload starts with a GUE header */
-	__u8 pad[2];
+	__u8 kind;    /* enum xt_udp_kind */
+	__u8 pad;
+};
+
+/* Key of xt_fdb: a destination MAC behind one Ethernet tunnel. The
+ * all-zero MAC is the flood list, one entry per remote (idx 0..7).
+ */
+struct xt_fdb_key {
+	__u32 ifindex; /* overlay netdev */
+	__u8 mac[6];
+	__u16 idx;
+};
+
+struct xt_fdb_entry {
+	__u8 remote[16];  /* outer destination (IPv4-mapped for IPv4) */
+	__u64 updated_ns; /* learned: last seen (bpf_ktime_get_ns); static: 0 */
+	__u8 learned;
+	__u8 pad[7];
+};
+
+/* Key of xt_mirror: a netdev and direction whose frames are copied. */
+struct xt_mirror_key {
+	__u32 ifindex;
+	__u32 egress; /* 0: ingress, 1: egress */
+};
+
+struct xt_mirror {
+	__u32 target;  /* ERSPAN overlay netdev the copies are sent on */
+	__u32 sample;  /* one frame in sample is copied; 0 or 1: every frame */
+	__u64 packets; /* copied */
+	__u64 skipped; /* not copied: sampling */
 };
 
 /* Token bucket for ICMP errors xtunnel sends (per CPU, xt_icmp_rl). */

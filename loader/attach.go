@@ -103,7 +103,70 @@ func AttachTC(prog *ebpf.Program, ifname string, ifindex int, mode, pin string, 
 	return ModeClsact, nil
 }
 
+// mirrorHandle is the clsact filter handle of xtunnel's mirror programs:
+// they live on netdevs xtunnel does not own, so they must be found again.
+const mirrorHandle = 0x7874
+
+// AttachMirror attaches a mirror program to ifindex's ingress or egress,
+// ahead of other TCX programs there (it copies and lets the frame go on).
+// TCX links are pinned at pin; clsact filters carry mirrorHandle.
+func AttachMirror(prog *ebpf.Program, ifname string, ifindex int, mode, pin string, ingress bool) (string, error) {
+	at, parent := ebpf.AttachTCXEgress, tc.HandleMinEgress
+	if ingress {
+		at, parent = ebpf.AttachTCXIngress, tc.HandleMinIngress
+	}
+	if mode == ModeAuto || mode == "" || mode == ModeTCX {
+		l, err := link.AttachTCX(link.TCXOptions{Program: prog, Attach: at, Interface: ifindex, Anchor: link.Head()})
+		if err == nil {
+			if err := l.Pin(pin); err != nil {
+				l.Close()
+				return "", fmt.Errorf("mirror %s: pin %s: %w", ifname, pin, err)
+			}
+			l.Close()
+			return ModeTCX, nil
+		}
+		if mode == ModeTCX {
+			return "", fmt.Errorf("mirror %s: TCX (kernel 6.6+) failed; retry with --tc-mode clsact: %w", ifname, err)
+		}
+	}
+	if err := attachClsactHandle(prog, ifindex, parent, mirrorHandle); err != nil {
+		return "", fmt.Errorf("mirror %s: clsact: %w", ifname, err)
+	}
+	return ModeClsact, nil
+}
+
+// DetachMirror removes what AttachMirror attached; nothing there is fine.
+func DetachMirror(ifindex int, pin string, ingress bool) error {
+	if Pinned(pin) {
+		return Unpin(pin)
+	}
+	parent := uint32(tc.HandleMinEgress)
+	if ingress {
+		parent = tc.HandleMinIngress
+	}
+	nl, err := tc.Open(&tc.Config{})
+	if err != nil {
+		return fmt.Errorf("rtnetlink: %w", err)
+	}
+	defer nl.Close()
+	filter := tc.Object{
+		Msg: tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex), Handle: mirrorHandle,
+			Parent: core.BuildHandle(tc.HandleRoot, parent),
+			Info:   core.BuildHandle(1, uint32(htons(unix.ETH_P_ALL)))},
+		Attribute: tc.Attribute{Kind: "bpf"},
+	}
+	err = nl.Filter().Delete(&filter)
+	if err != nil && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENODEV)) {
+		return nil
+	}
+	return err
+}
+
 func attachClsact(prog *ebpf.Program, ifindex int, parent uint32) error {
+	return attachClsactHandle(prog, ifindex, parent, 0)
+}
+
+func attachClsactHandle(prog *ebpf.Program, ifindex int, parent, handle uint32) error {
 	nl, err := tc.Open(&tc.Config{})
 	if err != nil {
 		return fmt.Errorf("rtnetlink: %w", err)
@@ -124,7 +187,7 @@ func attachClsact(prog *ebpf.Program, ifindex int, parent uint32) error {
 	}
 	flags := uint32(tc.BpfActDirect)
 	filter := tc.Object{
-		Msg: tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex),
+		Msg: tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex), Handle: handle,
 			Parent: core.BuildHandle(tc.HandleRoot, parent),
 			Info:   core.BuildHandle(1, uint32(htons(unix.ETH_P_ALL)))},
 		Attribute: tc.Attribute{Kind: "bpf", BPF: &tc.Bpf{FD: &fd, Name: &name, Flags: &flags}},

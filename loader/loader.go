@@ -14,11 +14,13 @@ import (
 
 // Objects are the loaded programs and the maps they share.
 type Objects struct {
-	Underlay *ebpf.Program // XDP on underlay netdevs: decap
-	Overlay  *ebpf.Program // XDP on overlay netdevs: NAPI for redirects
-	Encap    *ebpf.Program // TC egress on overlay netdevs: encap
-	Peer     *ebpf.Program // TC ingress on overlay veth peers: slow TX encap
-	Maps     Maps
+	Underlay  *ebpf.Program // XDP on underlay netdevs: decap
+	Overlay   *ebpf.Program // XDP on overlay netdevs: NAPI for redirects
+	Encap     *ebpf.Program // TC egress on overlay netdevs: encap
+	Peer      *ebpf.Program // TC ingress on overlay veth peers: slow TX encap
+	MirrorIn  *ebpf.Program // TC ingress on a monitored netdev: copy to ERSPAN
+	MirrorOut *ebpf.Program // TC egress on a monitored netdev: copy to ERSPAN
+	Maps      Maps
 }
 
 // Maps are the maps every program shares.
@@ -32,25 +34,46 @@ type Maps struct {
 	FOU     *ebpf.Map // FOUKeyT -> FOUT
 	ICMPRL  *ebpf.Map // per-CPU ICMP error token bucket
 	Peers   *ebpf.Map // veth peer ifindex -> overlay ifindex
+	FDB     *ebpf.Map // FDBKeyT -> FDBEntryT
+	Mirrors *ebpf.Map // MirrorKeyT -> MirrorT
 }
 
 // Generated types the maps hold.
 type (
-	TunnelT   = xdpUnderlayXtTunnel
-	DecapKeyT = xdpUnderlayXtDecapKey
-	TunStatsT = xdpUnderlayXtTunStats
-	PortT     = xdpUnderlayXtPort
-	FOUKeyT   = xdpUnderlayXtFouKey
-	FOUT      = xdpUnderlayXtFouPort
+	TunnelT    = xdpUnderlayXtTunnel
+	DecapKeyT  = xdpUnderlayXtDecapKey
+	TunStatsT  = xdpUnderlayXtTunStats
+	PortT      = xdpUnderlayXtPort
+	FOUKeyT    = xdpUnderlayXtFouKey
+	FOUT       = xdpUnderlayXtFouPort
+	FDBKeyT    = xdpUnderlayXtFdbKey
+	FDBEntryT  = xdpUnderlayXtFdbEntry
+	MirrorKeyT = xdpUnderlayXtMirrorKey
+	MirrorT    = xdpUnderlayXtMirror
 )
 
 // Constants shared with the programs (headers/xtunnel.h).
 const (
-	TypeGRE    = uint8(xdpUnderlayXtTypeXT_TYPE_GRE)
-	TypeIPIP   = uint8(xdpUnderlayXtTypeXT_TYPE_IPIP)
-	TypeSIT    = uint8(xdpUnderlayXtTypeXT_TYPE_SIT)
-	TypeIP6TNL = uint8(xdpUnderlayXtTypeXT_TYPE_IP6TNL)
-	TypeIP6GRE = uint8(xdpUnderlayXtTypeXT_TYPE_IP6GRE)
+	TypeGRE       = uint8(xdpUnderlayXtTypeXT_TYPE_GRE)
+	TypeIPIP      = uint8(xdpUnderlayXtTypeXT_TYPE_IPIP)
+	TypeSIT       = uint8(xdpUnderlayXtTypeXT_TYPE_SIT)
+	TypeIP6TNL    = uint8(xdpUnderlayXtTypeXT_TYPE_IP6TNL)
+	TypeIP6GRE    = uint8(xdpUnderlayXtTypeXT_TYPE_IP6GRE)
+	TypeGRETAP    = uint8(xdpUnderlayXtTypeXT_TYPE_GRETAP)
+	TypeIP6GRETAP = uint8(xdpUnderlayXtTypeXT_TYPE_IP6GRETAP)
+	TypeGeneve    = uint8(xdpUnderlayXtTypeXT_TYPE_GENEVE)
+	TypeVXLAN     = uint8(xdpUnderlayXtTypeXT_TYPE_VXLAN)
+	TypeERSPAN    = uint8(xdpUnderlayXtTypeXT_TYPE_ERSPAN)
+	TypeIP6ERSPAN = uint8(xdpUnderlayXtTypeXT_TYPE_IP6ERSPAN)
+
+	UDPFOU    = uint8(xdpUnderlayXtUdpKindXT_UDP_FOU)
+	UDPVXLAN  = uint8(xdpUnderlayXtUdpKindXT_UDP_VXLAN)
+	UDPGeneve = uint8(xdpUnderlayXtUdpKindXT_UDP_GENEVE)
+
+	MaxFDB        = 65536 // XT_MAX_FDB
+	MaxMirrors    = 256   // XT_MAX_MIRRORS
+	FloodMax      = 8     // XT_FLOOD_MAX
+	GeneveOptsMax = 64    // XT_GENEVE_OPTS_MAX
 
 	FlagIKey         = uint32(xdpUnderlayXtTunnelFlagXT_F_IKEY)
 	FlagOKey         = uint32(xdpUnderlayXtTunnelFlagXT_F_OKEY)
@@ -74,6 +97,14 @@ const (
 	FlagOSeq         = uint32(xdpUnderlayXtTunnelFlagXT_F_OSEQ)
 	FlagSlowTX       = uint32(xdpUnderlayXtTunnelFlagXT_F_SLOW_TX)
 	FlagUDPCsum      = uint32(xdpUnderlayXtTunnelFlagXT_F_UDP_CSUM)
+	FlagEth          = uint32(xdpUnderlayXtTunnelFlagXT_F_ETH)
+	FlagVXLAN        = uint32(xdpUnderlayXtTunnelFlagXT_F_VXLAN)
+	FlagGeneve       = uint32(xdpUnderlayXtTunnelFlagXT_F_GENEVE)
+	FlagERSPAN       = uint32(xdpUnderlayXtTunnelFlagXT_F_ERSPAN)
+	FlagFDB          = uint32(xdpUnderlayXtTunnelFlagXT_F_FDB)
+	FlagLearn        = uint32(xdpUnderlayXtTunnelFlagXT_F_LEARN)
+	FlagUDPZeroRx    = uint32(xdpUnderlayXtTunnelFlagXT_F_UDP_ZERO_RX)
+	FlagGeneveCrit   = uint32(xdpUnderlayXtTunnelFlagXT_F_GENEVE_CRIT)
 
 	NumReasons = int(xdpUnderlayXtReasonXT_R_MAX)
 )
@@ -106,6 +137,7 @@ func Load(pinDir string) (*Objects, error) {
 		Encap: under.XtEncap, Decap: under.XtDecap, Devmap: under.XtDevmap,
 		TStats: under.XtTstats, Reasons: under.XtReasons, Ports: under.XtPorts,
 		FOU: under.XtFou, ICMPRL: under.XtIcmpRl, Peers: under.XtPeers,
+		FDB: under.XtFdb, Mirrors: under.XtMirrors,
 	}
 	replace := ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{}}
 	for name, f := range m.byName() {
@@ -120,6 +152,8 @@ func Load(pinDir string) (*Objects, error) {
 		{loadXdpOverlay, "xt_xdp_overlay", &objs.Overlay},
 		{loadTcOverlay, "xt_tc_encap", &objs.Encap},
 		{loadTcPeer, "xt_tc_peer", &objs.Peer},
+		{loadTcMirror, "xt_tc_mirror_in", &objs.MirrorIn},
+		{loadTcMirror, "xt_tc_mirror_out", &objs.MirrorOut},
 	} {
 		prog, err := loadProgram(p.load, p.name, replace)
 		if err != nil {
@@ -167,7 +201,7 @@ func loadError(what, pinDir string, err error) error {
 
 // Close releases the file descriptors; pinned objects stay.
 func (o *Objects) Close() error {
-	for _, p := range []*ebpf.Program{o.Underlay, o.Overlay, o.Encap, o.Peer} {
+	for _, p := range []*ebpf.Program{o.Underlay, o.Overlay, o.Encap, o.Peer, o.MirrorIn, o.MirrorOut} {
 		if p != nil {
 			p.Close()
 		}
@@ -202,6 +236,7 @@ func (m *Maps) byName() map[string]**ebpf.Map {
 		"xt_encap": &m.Encap, "xt_decap": &m.Decap, "xt_devmap": &m.Devmap,
 		"xt_tstats": &m.TStats, "xt_reasons": &m.Reasons, "xt_ports": &m.Ports,
 		"xt_fou": &m.FOU, "xt_icmp_rl": &m.ICMPRL, "xt_peers": &m.Peers,
+		"xt_fdb": &m.FDB, "xt_mirrors": &m.Mirrors,
 	}
 }
 

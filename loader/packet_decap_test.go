@@ -167,7 +167,8 @@ func TestDecap(t *testing.T) {
 		}}, ret: xdpRedirect, reason: "decap"},
 
 		// Matched tunnel, bad inner packet: dropped and counted on the tunnel.
-		{name: "gre proto teb", tun: gk, in: v4, outer: outer{gre: layers.GRE{KeyPresent: true, Key: 42, Protocol: layers.EthernetTypeTransparentEthernetBridging}}, ret: xdpDrop, reason: "drop_inner_proto"},
+		// Ethernet over GRE belongs to gretap tunnels, keyed apart from gre ones.
+		{name: "gre proto teb", tun: gk, in: v4, outer: outer{gre: layers.GRE{KeyPresent: true, Key: 42, Protocol: layers.EthernetTypeTransparentEthernetBridging}}, ret: xdpPass, reason: "pass_no_tunnel"},
 		{name: "gre proto arp", tun: g, in: v4, outer: outer{gre: layers.GRE{Protocol: layers.EthernetTypeARP}}, ret: xdpDrop, reason: "drop_inner_proto"},
 		{name: "gre proto ipv4 carrying v6", tun: gk, in: v6, outer: outer{gre: layers.GRE{KeyPresent: true, Key: 42, Protocol: layers.EthernetTypeIPv4}}, ret: xdpDrop, reason: "drop_inner_trunc"},
 		{name: "gre proto ipv6 carrying v4", tun: gk, in: v4, outer: outer{gre: layers.GRE{KeyPresent: true, Key: 42, Protocol: layers.EthernetTypeIPv6}}, ret: xdpDrop, reason: "drop_inner_trunc"},

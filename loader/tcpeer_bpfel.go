@@ -23,6 +23,21 @@ type tcPeerXtDecapKey struct {
 	HasKey uint8
 }
 
+type tcPeerXtFdbEntry struct {
+	_         structs.HostLayout
+	Remote    [16]uint8
+	UpdatedNs uint64
+	Learned   uint8
+	Pad       [7]uint8
+}
+
+type tcPeerXtFdbKey struct {
+	_       structs.HostLayout
+	Ifindex uint32
+	Mac     [6]uint8
+	Idx     uint16
+}
+
 type tcPeerXtFouKey struct {
 	_      structs.HostLayout
 	Port   uint16
@@ -34,7 +49,22 @@ type tcPeerXtFouPort struct {
 	_       structs.HostLayout
 	Ipproto uint8
 	Gue     uint8
-	Pad     [2]uint8
+	Kind    uint8
+	Pad     uint8
+}
+
+type tcPeerXtMirror struct {
+	_       structs.HostLayout
+	Target  uint32
+	Sample  uint32
+	Packets uint64
+	Skipped uint64
+}
+
+type tcPeerXtMirrorKey struct {
+	_       structs.HostLayout
+	Ifindex uint32
+	Egress  uint32
 }
 
 type tcPeerXtPort struct {
@@ -48,6 +78,31 @@ type tcPeerXtRatelimit struct {
 	_      structs.HostLayout
 	LastNs uint64
 	Tokens uint64
+}
+
+type tcPeerXtScratch struct {
+	_     structs.HostLayout
+	Outer [128]uint8
+	In    struct {
+		_         structs.HostLayout
+		Proto     uint16
+		Tos       uint8
+		Ttl       uint8
+		Df        uint8
+		_         [3]byte
+		Family    uint32
+		Flowlabel uint32
+		Daddr6    [16]uint8
+		Len       uint32
+		Eth       [18]uint8
+		L2Len     uint8
+		Vlan      uint8
+		VlanTci   uint16
+		Remote    [16]uint8
+		_         [2]byte
+		Hash      uint32
+		Seq       uint32
+	}
 }
 
 type tcPeerXtTunStats struct {
@@ -74,6 +129,8 @@ type tcPeerXtTunnel struct {
 	Flags       uint32
 	EncapSport  uint16
 	EncapDport  uint16
+	SportMin    uint16
+	SportMax    uint16
 	TxSeq       uint32
 	RxSeq       uint32
 	Type        uint8
@@ -84,7 +141,15 @@ type tcPeerXtTunnel struct {
 	Mac         [6]uint8
 	PeerMac     [6]uint8
 	Mode        uint8
-	Pad         uint8
+	ErspanVer   uint8
+	Vni         uint32
+	ErspanIndex uint32
+	ErspanDir   uint8
+	ErspanHwid  uint8
+	OptsLen     uint8
+	DfMode      uint8
+	Ageing      uint32
+	Opts        [64]uint8
 	Name        [16]int8
 }
 
@@ -95,11 +160,14 @@ const (
 	tcPeerMapXtDecap   = "xt_decap"
 	tcPeerMapXtDevmap  = "xt_devmap"
 	tcPeerMapXtEncap   = "xt_encap"
+	tcPeerMapXtFdb     = "xt_fdb"
 	tcPeerMapXtFou     = "xt_fou"
 	tcPeerMapXtIcmpRl  = "xt_icmp_rl"
+	tcPeerMapXtMirrors = "xt_mirrors"
 	tcPeerMapXtPeers   = "xt_peers"
 	tcPeerMapXtPorts   = "xt_ports"
 	tcPeerMapXtReasons = "xt_reasons"
+	tcPeerMapXtScratch = "xt_scratch"
 	tcPeerMapXtTstats  = "xt_tstats"
 	tcPeerProgXtTcPeer = "xt_tc_peer"
 )
@@ -156,11 +224,14 @@ type tcPeerMapSpecs struct {
 	XtDecap   *ebpf.MapSpec `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.MapSpec `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
+	XtFdb     *ebpf.MapSpec `ebpf:"xt_fdb"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
+	XtMirrors *ebpf.MapSpec `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
+	XtScratch *ebpf.MapSpec `ebpf:"xt_scratch"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
 }
 
@@ -193,11 +264,14 @@ type tcPeerMaps struct {
 	XtDecap   *ebpf.Map `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.Map `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
+	XtFdb     *ebpf.Map `ebpf:"xt_fdb"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
+	XtMirrors *ebpf.Map `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
+	XtScratch *ebpf.Map `ebpf:"xt_scratch"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
 }
 
@@ -206,11 +280,14 @@ func (m *tcPeerMaps) Close() error {
 		m.XtDecap,
 		m.XtDevmap,
 		m.XtEncap,
+		m.XtFdb,
 		m.XtFou,
 		m.XtIcmpRl,
+		m.XtMirrors,
 		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,
+		m.XtScratch,
 		m.XtTstats,
 	)
 }

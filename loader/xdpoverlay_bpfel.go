@@ -23,6 +23,21 @@ type xdpOverlayXtDecapKey struct {
 	HasKey uint8
 }
 
+type xdpOverlayXtFdbEntry struct {
+	_         structs.HostLayout
+	Remote    [16]uint8
+	UpdatedNs uint64
+	Learned   uint8
+	Pad       [7]uint8
+}
+
+type xdpOverlayXtFdbKey struct {
+	_       structs.HostLayout
+	Ifindex uint32
+	Mac     [6]uint8
+	Idx     uint16
+}
+
 type xdpOverlayXtFouKey struct {
 	_      structs.HostLayout
 	Port   uint16
@@ -34,7 +49,22 @@ type xdpOverlayXtFouPort struct {
 	_       structs.HostLayout
 	Ipproto uint8
 	Gue     uint8
-	Pad     [2]uint8
+	Kind    uint8
+	Pad     uint8
+}
+
+type xdpOverlayXtMirror struct {
+	_       structs.HostLayout
+	Target  uint32
+	Sample  uint32
+	Packets uint64
+	Skipped uint64
+}
+
+type xdpOverlayXtMirrorKey struct {
+	_       structs.HostLayout
+	Ifindex uint32
+	Egress  uint32
 }
 
 type xdpOverlayXtPort struct {
@@ -74,6 +104,8 @@ type xdpOverlayXtTunnel struct {
 	Flags       uint32
 	EncapSport  uint16
 	EncapDport  uint16
+	SportMin    uint16
+	SportMax    uint16
 	TxSeq       uint32
 	RxSeq       uint32
 	Type        uint8
@@ -84,7 +116,15 @@ type xdpOverlayXtTunnel struct {
 	Mac         [6]uint8
 	PeerMac     [6]uint8
 	Mode        uint8
-	Pad         uint8
+	ErspanVer   uint8
+	Vni         uint32
+	ErspanIndex uint32
+	ErspanDir   uint8
+	ErspanHwid  uint8
+	OptsLen     uint8
+	DfMode      uint8
+	Ageing      uint32
+	Opts        [64]uint8
 	Name        [16]int8
 }
 
@@ -95,8 +135,10 @@ const (
 	xdpOverlayMapXtDecap       = "xt_decap"
 	xdpOverlayMapXtDevmap      = "xt_devmap"
 	xdpOverlayMapXtEncap       = "xt_encap"
+	xdpOverlayMapXtFdb         = "xt_fdb"
 	xdpOverlayMapXtFou         = "xt_fou"
 	xdpOverlayMapXtIcmpRl      = "xt_icmp_rl"
+	xdpOverlayMapXtMirrors     = "xt_mirrors"
 	xdpOverlayMapXtPeers       = "xt_peers"
 	xdpOverlayMapXtPorts       = "xt_ports"
 	xdpOverlayMapXtReasons     = "xt_reasons"
@@ -156,8 +198,10 @@ type xdpOverlayMapSpecs struct {
 	XtDecap   *ebpf.MapSpec `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.MapSpec `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
+	XtFdb     *ebpf.MapSpec `ebpf:"xt_fdb"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
+	XtMirrors *ebpf.MapSpec `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
@@ -193,8 +237,10 @@ type xdpOverlayMaps struct {
 	XtDecap   *ebpf.Map `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.Map `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
+	XtFdb     *ebpf.Map `ebpf:"xt_fdb"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
+	XtMirrors *ebpf.Map `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
@@ -206,8 +252,10 @@ func (m *xdpOverlayMaps) Close() error {
 		m.XtDecap,
 		m.XtDevmap,
 		m.XtEncap,
+		m.XtFdb,
 		m.XtFou,
 		m.XtIcmpRl,
+		m.XtMirrors,
 		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,

@@ -23,6 +23,21 @@ type xdpUnderlayXtDecapKey struct {
 	HasKey uint8
 }
 
+type xdpUnderlayXtFdbEntry struct {
+	_         structs.HostLayout
+	Remote    [16]uint8
+	UpdatedNs uint64
+	Learned   uint8
+	Pad       [7]uint8
+}
+
+type xdpUnderlayXtFdbKey struct {
+	_       structs.HostLayout
+	Ifindex uint32
+	Mac     [6]uint8
+	Idx     uint16
+}
+
 type xdpUnderlayXtFouKey struct {
 	_      structs.HostLayout
 	Port   uint16
@@ -34,7 +49,22 @@ type xdpUnderlayXtFouPort struct {
 	_       structs.HostLayout
 	Ipproto uint8
 	Gue     uint8
-	Pad     [2]uint8
+	Kind    uint8
+	Pad     uint8
+}
+
+type xdpUnderlayXtMirror struct {
+	_       structs.HostLayout
+	Target  uint32
+	Sample  uint32
+	Packets uint64
+	Skipped uint64
+}
+
+type xdpUnderlayXtMirrorKey struct {
+	_       structs.HostLayout
+	Ifindex uint32
+	Egress  uint32
 }
 
 type xdpUnderlayXtPort struct {
@@ -53,41 +83,54 @@ type xdpUnderlayXtRatelimit struct {
 type xdpUnderlayXtReason uint32
 
 const (
-	xdpUnderlayXtReasonXT_R_PASS_NOT_IP        xdpUnderlayXtReason = 0
-	xdpUnderlayXtReasonXT_R_PASS_NOT_TUNNEL    xdpUnderlayXtReason = 1
-	xdpUnderlayXtReasonXT_R_PASS_TRUNCATED     xdpUnderlayXtReason = 2
-	xdpUnderlayXtReasonXT_R_PASS_BAD_IHL       xdpUnderlayXtReason = 3
-	xdpUnderlayXtReasonXT_R_PASS_IP_OPTIONS    xdpUnderlayXtReason = 4
-	xdpUnderlayXtReasonXT_R_PASS_FRAGMENT      xdpUnderlayXtReason = 5
-	xdpUnderlayXtReasonXT_R_PASS_NO_TUNNEL     xdpUnderlayXtReason = 6
-	xdpUnderlayXtReasonXT_R_PASS_GRE_VERSION   xdpUnderlayXtReason = 7
-	xdpUnderlayXtReasonXT_R_PASS_GRE_ROUTING   xdpUnderlayXtReason = 8
-	xdpUnderlayXtReasonXT_R_DROP_GRE_CSUM      xdpUnderlayXtReason = 9
-	xdpUnderlayXtReasonXT_R_DROP_GRE_SEQ       xdpUnderlayXtReason = 10
-	xdpUnderlayXtReasonXT_R_PASS_EXT_HEADERS   xdpUnderlayXtReason = 11
-	xdpUnderlayXtReasonXT_R_PASS_GUE_CONTROL   xdpUnderlayXtReason = 12
-	xdpUnderlayXtReasonXT_R_PASS_GUE_VERSION   xdpUnderlayXtReason = 13
-	xdpUnderlayXtReasonXT_R_DROP_INNER_TRUNC   xdpUnderlayXtReason = 14
-	xdpUnderlayXtReasonXT_R_DROP_INNER_PROTO   xdpUnderlayXtReason = 15
-	xdpUnderlayXtReasonXT_R_DROP_ECN           xdpUnderlayXtReason = 16
-	xdpUnderlayXtReasonXT_R_DROP_ADJUST        xdpUnderlayXtReason = 17
-	xdpUnderlayXtReasonXT_R_DECAP              xdpUnderlayXtReason = 18
-	xdpUnderlayXtReasonXT_R_TX_NO_TUNNEL       xdpUnderlayXtReason = 19
-	xdpUnderlayXtReasonXT_R_TX_NOT_IP          xdpUnderlayXtReason = 20
-	xdpUnderlayXtReasonXT_R_TX_INNER_FAMILY    xdpUnderlayXtReason = 21
-	xdpUnderlayXtReasonXT_R_TX_TRUNCATED       xdpUnderlayXtReason = 22
-	xdpUnderlayXtReasonXT_R_TX_TOO_BIG         xdpUnderlayXtReason = 23
-	xdpUnderlayXtReasonXT_R_TX_NO_REMOTE       xdpUnderlayXtReason = 24
-	xdpUnderlayXtReasonXT_R_TX_NO_NEIGH        xdpUnderlayXtReason = 25
-	xdpUnderlayXtReasonXT_R_TX_ADJUST          xdpUnderlayXtReason = 26
-	xdpUnderlayXtReasonXT_R_TX_REDIRECT        xdpUnderlayXtReason = 27
-	xdpUnderlayXtReasonXT_R_ENCAP              xdpUnderlayXtReason = 28
-	xdpUnderlayXtReasonXT_R_TX_PMTU_ICMP       xdpUnderlayXtReason = 29
-	xdpUnderlayXtReasonXT_R_TX_PMTU_LIMITED    xdpUnderlayXtReason = 30
-	xdpUnderlayXtReasonXT_R_TX_SLOW            xdpUnderlayXtReason = 31
-	xdpUnderlayXtReasonXT_R_TX_CSUM            xdpUnderlayXtReason = 32
-	xdpUnderlayXtReasonXT_R_PASS_GRE_CSUM_LONG xdpUnderlayXtReason = 33
-	xdpUnderlayXtReasonXT_R_MAX                xdpUnderlayXtReason = 34
+	xdpUnderlayXtReasonXT_R_PASS_NOT_IP          xdpUnderlayXtReason = 0
+	xdpUnderlayXtReasonXT_R_PASS_NOT_TUNNEL      xdpUnderlayXtReason = 1
+	xdpUnderlayXtReasonXT_R_PASS_TRUNCATED       xdpUnderlayXtReason = 2
+	xdpUnderlayXtReasonXT_R_PASS_BAD_IHL         xdpUnderlayXtReason = 3
+	xdpUnderlayXtReasonXT_R_PASS_IP_OPTIONS      xdpUnderlayXtReason = 4
+	xdpUnderlayXtReasonXT_R_PASS_FRAGMENT        xdpUnderlayXtReason = 5
+	xdpUnderlayXtReasonXT_R_PASS_NO_TUNNEL       xdpUnderlayXtReason = 6
+	xdpUnderlayXtReasonXT_R_PASS_GRE_VERSION     xdpUnderlayXtReason = 7
+	xdpUnderlayXtReasonXT_R_PASS_GRE_ROUTING     xdpUnderlayXtReason = 8
+	xdpUnderlayXtReasonXT_R_DROP_GRE_CSUM        xdpUnderlayXtReason = 9
+	xdpUnderlayXtReasonXT_R_DROP_GRE_SEQ         xdpUnderlayXtReason = 10
+	xdpUnderlayXtReasonXT_R_PASS_EXT_HEADERS     xdpUnderlayXtReason = 11
+	xdpUnderlayXtReasonXT_R_PASS_GUE_CONTROL     xdpUnderlayXtReason = 12
+	xdpUnderlayXtReasonXT_R_PASS_GUE_VERSION     xdpUnderlayXtReason = 13
+	xdpUnderlayXtReasonXT_R_DROP_INNER_TRUNC     xdpUnderlayXtReason = 14
+	xdpUnderlayXtReasonXT_R_DROP_INNER_PROTO     xdpUnderlayXtReason = 15
+	xdpUnderlayXtReasonXT_R_DROP_ECN             xdpUnderlayXtReason = 16
+	xdpUnderlayXtReasonXT_R_DROP_ADJUST          xdpUnderlayXtReason = 17
+	xdpUnderlayXtReasonXT_R_DECAP                xdpUnderlayXtReason = 18
+	xdpUnderlayXtReasonXT_R_TX_NO_TUNNEL         xdpUnderlayXtReason = 19
+	xdpUnderlayXtReasonXT_R_TX_NOT_IP            xdpUnderlayXtReason = 20
+	xdpUnderlayXtReasonXT_R_TX_INNER_FAMILY      xdpUnderlayXtReason = 21
+	xdpUnderlayXtReasonXT_R_TX_TRUNCATED         xdpUnderlayXtReason = 22
+	xdpUnderlayXtReasonXT_R_TX_TOO_BIG           xdpUnderlayXtReason = 23
+	xdpUnderlayXtReasonXT_R_TX_NO_REMOTE         xdpUnderlayXtReason = 24
+	xdpUnderlayXtReasonXT_R_TX_NO_NEIGH          xdpUnderlayXtReason = 25
+	xdpUnderlayXtReasonXT_R_TX_ADJUST            xdpUnderlayXtReason = 26
+	xdpUnderlayXtReasonXT_R_TX_REDIRECT          xdpUnderlayXtReason = 27
+	xdpUnderlayXtReasonXT_R_ENCAP                xdpUnderlayXtReason = 28
+	xdpUnderlayXtReasonXT_R_TX_PMTU_ICMP         xdpUnderlayXtReason = 29
+	xdpUnderlayXtReasonXT_R_TX_PMTU_LIMITED      xdpUnderlayXtReason = 30
+	xdpUnderlayXtReasonXT_R_TX_SLOW              xdpUnderlayXtReason = 31
+	xdpUnderlayXtReasonXT_R_TX_CSUM              xdpUnderlayXtReason = 32
+	xdpUnderlayXtReasonXT_R_PASS_GRE_CSUM_LONG   xdpUnderlayXtReason = 33
+	xdpUnderlayXtReasonXT_R_PASS_VXLAN_FLAGS     xdpUnderlayXtReason = 34
+	xdpUnderlayXtReasonXT_R_PASS_GENEVE_VERSION  xdpUnderlayXtReason = 35
+	xdpUnderlayXtReasonXT_R_PASS_GENEVE_OAM      xdpUnderlayXtReason = 36
+	xdpUnderlayXtReasonXT_R_DROP_GENEVE_OPTLEN   xdpUnderlayXtReason = 37
+	xdpUnderlayXtReasonXT_R_DROP_GENEVE_CRITICAL xdpUnderlayXtReason = 38
+	xdpUnderlayXtReasonXT_R_PASS_ERSPAN_VERSION  xdpUnderlayXtReason = 39
+	xdpUnderlayXtReasonXT_R_DROP_UDP_ZERO_CSUM   xdpUnderlayXtReason = 40
+	xdpUnderlayXtReasonXT_R_TX_FDB_MISS          xdpUnderlayXtReason = 41
+	xdpUnderlayXtReasonXT_R_TX_FLOOD_COPY        xdpUnderlayXtReason = 42
+	xdpUnderlayXtReasonXT_R_TX_GSO_NON_IP        xdpUnderlayXtReason = 43
+	xdpUnderlayXtReasonXT_R_MIRROR               xdpUnderlayXtReason = 44
+	xdpUnderlayXtReasonXT_R_MIRROR_SAMPLED_OUT   xdpUnderlayXtReason = 45
+	xdpUnderlayXtReasonXT_R_MIRROR_FAIL          xdpUnderlayXtReason = 46
+	xdpUnderlayXtReasonXT_R_MAX                  xdpUnderlayXtReason = 47
 )
 
 type xdpUnderlayXtTunStats struct {
@@ -114,6 +157,8 @@ type xdpUnderlayXtTunnel struct {
 	Flags       uint32
 	EncapSport  uint16
 	EncapDport  uint16
+	SportMin    uint16
+	SportMax    uint16
 	TxSeq       uint32
 	RxSeq       uint32
 	Type        uint8
@@ -124,7 +169,15 @@ type xdpUnderlayXtTunnel struct {
 	Mac         [6]uint8
 	PeerMac     [6]uint8
 	Mode        uint8
-	Pad         uint8
+	ErspanVer   uint8
+	Vni         uint32
+	ErspanIndex uint32
+	ErspanDir   uint8
+	ErspanHwid  uint8
+	OptsLen     uint8
+	DfMode      uint8
+	Ageing      uint32
+	Opts        [64]uint8
 	Name        [16]int8
 }
 
@@ -153,17 +206,39 @@ const (
 	xdpUnderlayXtTunnelFlagXT_F_OSEQ          xdpUnderlayXtTunnelFlag = 524288
 	xdpUnderlayXtTunnelFlagXT_F_SLOW_TX       xdpUnderlayXtTunnelFlag = 1048576
 	xdpUnderlayXtTunnelFlagXT_F_UDP_CSUM      xdpUnderlayXtTunnelFlag = 2097152
+	xdpUnderlayXtTunnelFlagXT_F_ETH           xdpUnderlayXtTunnelFlag = 4194304
+	xdpUnderlayXtTunnelFlagXT_F_VXLAN         xdpUnderlayXtTunnelFlag = 8388608
+	xdpUnderlayXtTunnelFlagXT_F_GENEVE        xdpUnderlayXtTunnelFlag = 16777216
+	xdpUnderlayXtTunnelFlagXT_F_ERSPAN        xdpUnderlayXtTunnelFlag = 33554432
+	xdpUnderlayXtTunnelFlagXT_F_FDB           xdpUnderlayXtTunnelFlag = 67108864
+	xdpUnderlayXtTunnelFlagXT_F_LEARN         xdpUnderlayXtTunnelFlag = 134217728
+	xdpUnderlayXtTunnelFlagXT_F_UDP_ZERO_RX   xdpUnderlayXtTunnelFlag = 268435456
+	xdpUnderlayXtTunnelFlagXT_F_GENEVE_CRIT   xdpUnderlayXtTunnelFlag = 536870912
 )
 
 type xdpUnderlayXtType uint32
 
 const (
-	xdpUnderlayXtTypeXT_TYPE_NONE   xdpUnderlayXtType = 0
-	xdpUnderlayXtTypeXT_TYPE_GRE    xdpUnderlayXtType = 1
-	xdpUnderlayXtTypeXT_TYPE_IPIP   xdpUnderlayXtType = 2
-	xdpUnderlayXtTypeXT_TYPE_SIT    xdpUnderlayXtType = 3
-	xdpUnderlayXtTypeXT_TYPE_IP6TNL xdpUnderlayXtType = 4
-	xdpUnderlayXtTypeXT_TYPE_IP6GRE xdpUnderlayXtType = 5
+	xdpUnderlayXtTypeXT_TYPE_NONE      xdpUnderlayXtType = 0
+	xdpUnderlayXtTypeXT_TYPE_GRE       xdpUnderlayXtType = 1
+	xdpUnderlayXtTypeXT_TYPE_IPIP      xdpUnderlayXtType = 2
+	xdpUnderlayXtTypeXT_TYPE_SIT       xdpUnderlayXtType = 3
+	xdpUnderlayXtTypeXT_TYPE_IP6TNL    xdpUnderlayXtType = 4
+	xdpUnderlayXtTypeXT_TYPE_IP6GRE    xdpUnderlayXtType = 5
+	xdpUnderlayXtTypeXT_TYPE_GRETAP    xdpUnderlayXtType = 6
+	xdpUnderlayXtTypeXT_TYPE_IP6GRETAP xdpUnderlayXtType = 7
+	xdpUnderlayXtTypeXT_TYPE_GENEVE    xdpUnderlayXtType = 8
+	xdpUnderlayXtTypeXT_TYPE_VXLAN     xdpUnderlayXtType = 9
+	xdpUnderlayXtTypeXT_TYPE_ERSPAN    xdpUnderlayXtType = 10
+	xdpUnderlayXtTypeXT_TYPE_IP6ERSPAN xdpUnderlayXtType = 11
+)
+
+type xdpUnderlayXtUdpKind uint32
+
+const (
+	xdpUnderlayXtUdpKindXT_UDP_FOU    xdpUnderlayXtUdpKind = 0
+	xdpUnderlayXtUdpKindXT_UDP_VXLAN  xdpUnderlayXtUdpKind = 1
+	xdpUnderlayXtUdpKindXT_UDP_GENEVE xdpUnderlayXtUdpKind = 2
 )
 
 // Names of all BPF objects in the ELF.
@@ -173,8 +248,10 @@ const (
 	xdpUnderlayMapXtDecap        = "xt_decap"
 	xdpUnderlayMapXtDevmap       = "xt_devmap"
 	xdpUnderlayMapXtEncap        = "xt_encap"
+	xdpUnderlayMapXtFdb          = "xt_fdb"
 	xdpUnderlayMapXtFou          = "xt_fou"
 	xdpUnderlayMapXtIcmpRl       = "xt_icmp_rl"
+	xdpUnderlayMapXtMirrors      = "xt_mirrors"
 	xdpUnderlayMapXtPeers        = "xt_peers"
 	xdpUnderlayMapXtPorts        = "xt_ports"
 	xdpUnderlayMapXtReasons      = "xt_reasons"
@@ -234,8 +311,10 @@ type xdpUnderlayMapSpecs struct {
 	XtDecap   *ebpf.MapSpec `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.MapSpec `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
+	XtFdb     *ebpf.MapSpec `ebpf:"xt_fdb"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
+	XtMirrors *ebpf.MapSpec `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
@@ -271,8 +350,10 @@ type xdpUnderlayMaps struct {
 	XtDecap   *ebpf.Map `ebpf:"xt_decap"`
 	XtDevmap  *ebpf.Map `ebpf:"xt_devmap"`
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
+	XtFdb     *ebpf.Map `ebpf:"xt_fdb"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
+	XtMirrors *ebpf.Map `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
@@ -284,8 +365,10 @@ func (m *xdpUnderlayMaps) Close() error {
 		m.XtDecap,
 		m.XtDevmap,
 		m.XtEncap,
+		m.XtFdb,
 		m.XtFou,
 		m.XtIcmpRl,
+		m.XtMirrors,
 		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,

@@ -44,7 +44,29 @@ func New(m loader.Maps) *Tables { return &Tables{m: m} }
 var typeCodes = map[tunnel.Type]uint8{
 	tunnel.GRE: loader.TypeGRE, tunnel.IPIP: loader.TypeIPIP, tunnel.SIT: loader.TypeSIT,
 	tunnel.IP6TNL: loader.TypeIP6TNL, tunnel.IP6GRE: loader.TypeIP6GRE,
+	tunnel.GRETAP: loader.TypeGRETAP, tunnel.IP6GRETAP: loader.TypeIP6GRETAP,
+	tunnel.GENEVE: loader.TypeGeneve, tunnel.VXLAN: loader.TypeVXLAN,
+	tunnel.ERSPAN: loader.TypeERSPAN, tunnel.IP6ERSPAN: loader.TypeIP6ERSPAN,
 }
+
+// GRE protocol types that key gretap and ERSPAN tunnels apart from gre
+// ones (xt_decap_key.port).
+const (
+	ethPTEB    = 0x6558
+	ethPERSPAN = 0x88be
+)
+
+// Default UDP source port range: the kernel's ephemeral ports.
+const (
+	sportMin = 32768
+	sportMax = 60999
+)
+
+// udpTunnel reports whether t is a VXLAN or Geneve tunnel.
+func udpTunnel(t tunnel.Type) bool { return t == tunnel.VXLAN || t == tunnel.GENEVE }
+
+// erspan reports whether t is an ERSPAN tunnel.
+func erspan(t tunnel.Type) bool { return t == tunnel.ERSPAN || t == tunnel.IP6ERSPAN }
 
 // innerFlags maps what a tunnel carries to the program's flags.
 var innerFlags = map[tunnel.Inner]uint32{
@@ -89,7 +111,22 @@ func decapKeys(t Tunnel) []loader.DecapKeyT {
 		base.Key = wire(t.IKey.Value)
 		base.HasKey = 1
 	}
-	if t.Type.IsGRE() {
+	switch {
+	case udpTunnel(t.Type):
+		base.Proto = 17
+		base.Port = htons(t.DstPort)
+		base.Key = wire(t.VNI << 8)
+		base.HasKey = 1
+		return []loader.DecapKeyT{base}
+	case erspan(t.Type):
+		base.Proto = 47
+		base.Port = htons(ethPERSPAN) // the session ID is the key
+		return []loader.DecapKeyT{base}
+	case t.Ethernet() && t.Type.IsGRE():
+		base.Proto = 47
+		base.Port = htons(ethPTEB)
+		return []loader.DecapKeyT{base}
+	case t.Type.IsGRE():
 		base.Proto = 47
 		return []loader.DecapKeyT{base}
 	}
@@ -130,7 +167,7 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 			v.Flags |= f
 		}
 	}
-	if t.Type.Outer6() {
+	if t.Outer6() {
 		v.Flags |= loader.FlagOuter6
 	}
 	if t.Type.IsGRE() {
@@ -156,6 +193,7 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 		v.EncapSport = htons(t.Encap.SPort)
 		v.EncapDport = htons(t.Encap.DPort)
 	}
+	v.SportMin, v.SportMax = sportMin, sportMax
 	for _, f := range []struct {
 		on   bool
 		flag uint32
@@ -187,9 +225,10 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 	if t.TOSInherit {
 		v.Flags |= loader.FlagTOSInherit
 	}
-	if !t.NoPMTUDisc && !t.Type.Outer6() {
+	if !t.NoPMTUDisc && !t.Outer6() && !udpTunnel(t.Type) {
 		v.Flags |= loader.FlagDF
 	}
+	ethernetValue(t, &v) // last: it clears flags ERSPAN must not have
 	copy(v.Mac[:], t.MAC)
 	copy(v.PeerMac[:], t.PeerMAC)
 	for i := 0; i < len(t.Name) && i < len(v.Name)-1; i++ {
@@ -220,10 +259,11 @@ func fromValue(v loader.TunnelT) Tunnel {
 	t.TTL, t.TOS = v.Ttl, v.Tos
 	t.Mode = tunnel.Mode(v.Mode)
 	t.TOSInherit = v.Flags&loader.FlagTOSInherit != 0
-	t.NoPMTUDisc = v.Flags&loader.FlagDF == 0 && !t.Type.Outer6()
+	ethernetSpec(v, &t)
+	t.NoPMTUDisc = v.Flags&loader.FlagDF == 0 && !t.Outer6() && !udpTunnel(t.Type)
 	t.FlowLabel = unwire(v.Flowlabel)
 	t.FlowInherit = v.Flags&loader.FlagFlowInherit != 0
-	t.IgnoreDF = v.Flags&loader.FlagIgnoreDF != 0
+	t.IgnoreDF = v.Flags&loader.FlagIgnoreDF != 0 && !udpTunnel(t.Type)
 	t.ISATAP = v.Flags&loader.FlagRemoteISATAP != 0
 	if t.Type == tunnel.IP6TNL || t.Type == tunnel.IP6GRE {
 		switch {
@@ -244,12 +284,16 @@ func fromValue(v loader.TunnelT) Tunnel {
 	if t.Encap.Type != tunnel.EncapNone {
 		t.Encap.SPort = ntohs(v.EncapSport)
 		t.Encap.DPort = ntohs(v.EncapDport)
-		t.Encap.Csum = v.Flags&loader.FlagUDPCsum != 0 && !t.Type.Outer6()
+		t.Encap.Csum = v.Flags&loader.FlagUDPCsum != 0 && !t.Outer6()
 	}
 	t.ICsum = v.Flags&loader.FlagICsum != 0
 	t.OCsum = v.Flags&loader.FlagOCsum != 0
 	t.ISeq = v.Flags&loader.FlagISeq != 0
 	t.OSeq = v.Flags&loader.FlagOSeq != 0
+	if erspan(t.Type) {
+		// The session ID rides in the ERSPAN header, not as a GRE key.
+		t.IKey = tunnel.Key{Set: true, Value: unwire(v.Okey)}
+	}
 	if v.Flags&loader.FlagIKey != 0 {
 		t.IKey = tunnel.Key{Set: true, Value: unwire(v.Ikey)}
 	}
@@ -274,9 +318,16 @@ func SlowTX(s tunnel.Spec) bool {
 	return s.OCsum || s.OSeq || udpCsum(s)
 }
 
-// udpCsum reports whether s sends FOU/GUE with UDP checksums: when asked,
+// udpCsum reports whether s sends UDP checksums. FOU/GUE: when asked,
 // and always over IPv6 (RFC 8200; zero checksums need willing receivers).
+// VXLAN, Geneve: udpcsum over IPv4; over IPv6 unless udp6zerocsumtx.
 func udpCsum(s tunnel.Spec) bool {
+	if udpTunnel(s.Type) {
+		if s.Outer6() {
+			return !s.UDP6ZeroCsumTx
+		}
+		return s.UDPCsum
+	}
 	return s.Encap.Type != tunnel.EncapNone && (s.Encap.Csum || s.Type.Outer6())
 }
 
@@ -458,6 +509,10 @@ func (tb *Tables) PutFOU(p tunnel.FOUPort) error {
 // DeleteFOU closes a receive port.
 func (tb *Tables) DeleteFOU(p tunnel.FOUPort) error {
 	k := fouKey(p)
+	var cur loader.FOUT
+	if err := tb.m.FOU.Lookup(&k, &cur); err == nil && cur.Kind != loader.UDPFOU {
+		return fmt.Errorf("UDP port %d belongs to %s tunnels, not to fou: it closes with the last of them (link del)", p.Port, udpKindName(cur))
+	}
 	return tb.m.FOU.Delete(&k)
 }
 
@@ -470,6 +525,9 @@ func (tb *Tables) FOUPorts() ([]tunnel.FOUPort, error) {
 	)
 	it := tb.m.FOU.Iterate()
 	for it.Next(&k, &v) {
+		if v.Kind != loader.UDPFOU {
+			continue // a VXLAN or Geneve port, opened by its tunnels
+		}
 		out = append(out, tunnel.FOUPort{Port: ntohs(k.Port), IPv6: k.Family == 6, GUE: v.Gue == 1, IPProto: v.Ipproto})
 	}
 	return out, it.Err()

@@ -1,11 +1,9 @@
 package tunnel
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"unicode"
 )
@@ -26,25 +24,54 @@ const LinkAddUsage = `link add [name] NAME [mtu MTU] type TYPE local ADDR remote
           [flowlabel FL] [encaplimit ELIM]
   ip6gre  GRE over IPv6: the gre keys, csum and seq words, [hoplimit TTL]
           [tclass TOS] [flowlabel FL] [encaplimit ELIM]
+  gretap     Ethernet over GRE over IPv4: the gre options
+  ip6gretap  Ethernet over GRE over IPv6: the ip6gre options
+  erspan     mirrored Ethernet over GRE and ERSPAN over IPv4:
+             key SESSION [seq | iseq] [erspan_ver 1 [erspan IDX]]
+             [erspan_ver 2 [erspan_dir ingress|egress] [erspan_hwid HWID]]
+             [ttl TTL] [tos TOS] [pmtudisc | nopmtudisc]
+  ip6erspan  the same over IPv6, with [hoplimit TTL] [tclass TOS]
+             [flowlabel FL] [encaplimit ELIM] rather than pmtudisc
+  vxlan   Ethernet over VXLAN over UDP: id VNI [remote ADDR] [local ADDR]
+          [dstport PORT] [srcport MIN MAX] [ttl TTL] [tos TOS]
+          [df set|unset|inherit] [flowlabel FL] [udpcsum | noudpcsum]
+          [udp6zerocsumtx | noudp6zerocsumtx]
+          [udp6zerocsumrx | noudp6zerocsumrx]
+          [learning | nolearning] [ageing SECONDS]
+  geneve  Ethernet over Geneve over UDP: id VNI remote ADDR|any [local ADDR]
+          and the vxlan options but srcport, [innerprotoinherit]
+          [opt CLASS:TYPE:DATA]... (also geneve_opts OPT[,OPT...])
   every type: [dev PHYS_DEV] [mtu MTU]
   ENCAP  encap fou|gue encap-dport PORT [encap-sport auto|PORT]
          [encap-csum | noencap-csum]   (encap none or noencap: plain)
   NAME  overlay netdev name, 1..15 bytes ("dev NAME" before type also names it)
-  ADDR  IPv4 address for gre, ipip and sit; IPv6 for ip6tnl and ip6gre
+  ADDR  IPv4 address for gre, ipip, sit, gretap and erspan; IPv6 for ip6tnl,
+        ip6gre, ip6gretap and ip6erspan; either for vxlan and geneve, both
+        ends of one family. vxlan and geneve take local alone: remote any
+        (vxlan: no remote) is FDB mode, whose peers come from fdb add;
+        there local ADDR is required. learning and ageing are FDB mode only
   K     GRE key: decimal 0..4294967295 or a dotted quad like 0.0.0.42
   TTL   1..255; inherit (or 0) copies the inner packet's; ttl and hoplimit
-        are the same word. Default: inherit; 64 for ip6tnl and ip6gre
+        are the same word. Default: inherit; 64 over IPv6 and for vxlan
+        and geneve, where auto and 0 mean 64
   TOS   hex (0x10) or inherit; tos and tclass are the same word
   FL    IPv6 flow label, hex 0x0..0xfffff, or inherit; default 0
   ELIM  tunnel encapsulation limit (RFC 2473) 0..255, or none; default 4
-  PORT  UDP port 1..65535; encap-sport auto (the default) hashes the flow
+  PORT  UDP port 1..65535; encap-sport auto (the default) hashes the flow;
+        dstport defaults to 4789 (vxlan) and 6081 (geneve), srcport to
+        32768 60999
+  VNI   VXLAN or Geneve network identifier 0..16777215 (vni is the same word)
+  SESSION  ERSPAN session ID 0..1023; IDX 0..1048575; HWID 0..63;
+        erspan_ver defaults to 1
+  CLASS:TYPE:DATA  Geneve option in hex: class 0..ffff, type 0..ff (80 and
+        up critical), data a multiple of 4 bytes; 64 bytes of options at most
   MTU   68..65535; default is the underlay MTU minus the tunnel overhead`
 
 // maxNameLen is IFNAMSIZ-1: the longest name a netdev can have.
 const maxNameLen = 15
 
 // typeOrder is the supported types in the order messages list them.
-var typeOrder = []Type{GRE, IPIP, SIT, IP6TNL, IP6GRE}
+var typeOrder = []Type{GRE, IPIP, SIT, IP6TNL, IP6GRE, GRETAP, IP6GRETAP, GENEVE, VXLAN, ERSPAN, IP6ERSPAN}
 
 // typeList joins the supported type names with sep.
 func typeList(sep string) string {
@@ -75,18 +102,31 @@ func words(groups ...[]string) []string {
 	return all
 }
 
+// The words of gre and ip6gre, which gretap and ip6gretap take too.
+var (
+	greKeywords = words([]string{"local", "remote"}, keyKeywords, csumSeqKeywords,
+		[]string{"ttl", "tos", "dev", "mtu"}, dfKeywords, encapKeywords)
+	ip6greKeywords = words([]string{"local", "remote"}, keyKeywords, csumSeqKeywords, ip6Keywords,
+		[]string{"dev", "mtu"}, encapKeywords)
+)
+
 // typeKeywords are the words each type accepts after "type TYPE", in the
 // order error messages list them. Aliases (keywordAliases) are accepted
 // wherever the keyword they stand for is.
 var typeKeywords = map[Type][]string{
-	GRE: words([]string{"local", "remote"}, keyKeywords, csumSeqKeywords,
-		[]string{"ttl", "tos", "dev", "mtu"}, dfKeywords, encapKeywords),
-	IPIP: words([]string{"local", "remote", "mode", "ttl", "tos", "dev", "mtu"}, dfKeywords, encapKeywords),
+	GRE:       greKeywords,
+	GRETAP:    greKeywords,
+	IP6GRE:    ip6greKeywords,
+	IP6GRETAP: ip6greKeywords,
+	IPIP:      words([]string{"local", "remote", "mode", "ttl", "tos", "dev", "mtu"}, dfKeywords, encapKeywords),
 	SIT: words([]string{"local", "remote", "mode", "isatap", "ttl", "tos", "dev", "mtu"},
 		dfKeywords, encapKeywords),
-	IP6TNL: words([]string{"local", "remote", "mode"}, ip6Keywords, []string{"dev", "mtu"}, encapKeywords),
-	IP6GRE: words([]string{"local", "remote"}, keyKeywords, csumSeqKeywords, ip6Keywords, []string{"dev", "mtu"},
-		encapKeywords),
+	IP6TNL:    words([]string{"local", "remote", "mode"}, ip6Keywords, []string{"dev", "mtu"}, encapKeywords),
+	ERSPAN:    words([]string{"local", "remote"}, erspanKeywords, []string{"ttl", "tos", "dev", "mtu", "pmtudisc", "nopmtudisc"}),
+	IP6ERSPAN: words([]string{"local", "remote"}, erspanKeywords, ip6Keywords, []string{"dev", "mtu"}),
+	GENEVE: words(udpKeywords, udpOptKeywords, []string{"innerprotoinherit", "opt", "geneve_opts"}, learnKeywords,
+		[]string{"dev", "mtu"}),
+	VXLAN: words(udpKeywords, []string{"srcport"}, udpOptKeywords, learnKeywords, []string{"dev", "mtu"}),
 }
 
 // keywordAliases maps iproute2's alternative spellings to the keyword
@@ -96,6 +136,9 @@ var keywordAliases = map[string]string{
 	"hlim":     "ttl",
 	"dsfield":  "tos",
 	"tclass":   "tos",
+	"vni":      "id",        // geneve, vxlan
+	"label":    "flowlabel", // geneve, vxlan
+	"port":     "srcport",   // vxlan
 }
 
 // laterKeywords are iproute2 tunnel keywords xtunnel will accept in a
@@ -104,8 +147,7 @@ var keywordAliases = map[string]string{
 var laterKeywords = map[string]bool{
 	"external": true, "noexternal": true, "encap-remcsum": true, "noencap-remcsum": true,
 	"encap-udp6-csum": true, "noencap-udp6-csum": true, "fwmark": true,
-	"erspan": true, "erspan_ver": true, "erspan_dir": true, "erspan_hwid": true,
-	"id": true, "dstport": true, "6rd-prefix": true, "6rd-relay_prefix": true, "6rd-reset": true,
+	"6rd-prefix": true, "6rd-relay_prefix": true, "6rd-reset": true,
 	"dscp": true, "allow-localremote": true, "noallow-localremote": true,
 }
 
@@ -120,11 +162,8 @@ var linkKeywords = map[string]bool{
 	"addrgenmode": true, "gso_max_size": true, "gso_max_segs": true,
 }
 
-// laterTypes are kernel tunnel types (plus VXLAN) xtunnel will support.
-var laterTypes = map[string]bool{
-	"gretap": true, "ip6gretap": true, "vti": true, "vti6": true, "geneve": true,
-	"vxlan": true, "erspan": true, "ip6erspan": true, "ip6erspan6": true,
-}
+// laterTypes are kernel tunnel types xtunnel will support.
+var laterTypes = map[string]bool{"vti": true, "vti6": true}
 
 // modeWord is one spelling iproute2 accepts for a mode.
 type modeWord struct {
@@ -159,58 +198,14 @@ func modeNamesOf(t Type) string {
 	return strings.Join(names, " ")
 }
 
-// EffectiveMode is the mode s runs in, with ModeDefault resolved to the
-// type's own (ModeIPIP for ipip, ModeIP6IP for sit, ModeIP6IP6 for
-// ip6tnl); ModeDefault for gre and ip6gre, which have no mode.
-func (s Spec) EffectiveMode() Mode {
-	if s.Mode == ModeDefault {
-		return defaultModes[s.Type]
-	}
-	return s.Mode
-}
-
-// TTLWord is the keyword iproute2 prints for t's outer TTL: hoplimit over
-// IPv6, ttl over IPv4.
-func (t Type) TTLWord() string {
-	if t.Outer6() {
-		return "hoplimit"
-	}
-	return "ttl"
-}
-
-// TOSWord is the keyword iproute2 prints for t's outer TOS: tclass over
-// IPv6, tos over IPv4.
-func (t Type) TOSWord() string {
-	if t.Outer6() {
-		return "tclass"
-	}
-	return "tos"
-}
-
-// DefaultTTL is the outer TTL ParseLinkAdd gives a t tunnel that names
-// none: 64 for ip6tnl and ip6gre as iproute2 does, else 0 (inherit).
-func (t Type) DefaultTTL() uint8 {
-	if t.Outer6() {
-		return 64
-	}
-	return 0
-}
-
-var encapNames = map[EncapType]string{EncapNone: "none", EncapFOU: "fou", EncapGUE: "gue"}
-
-func (e EncapType) String() string {
-	if n, ok := encapNames[e]; ok {
-		return n
-	}
-	return fmt.Sprintf("encap(%d)", uint8(e))
-}
-
 // ParseLinkAdd parses the words after `link add`, following iproute2's
-// grammar for `ip link add ... type gre|ipip|sit|ip6tnl|ip6gre ...`. Each
-// error is one line that names the offending word and says what would be
-// accepted. The Spec it returns is canonical: a mode that is the type's
-// default is ModeDefault, encaplimit 4 is EncapLimit 0, and an ip6tnl or
-// ip6gre tunnel without hoplimit gets 64 as with iproute2.
+// grammar for `ip link add ... type TYPE ...` for each type of LinkAddUsage.
+// Each error is one line that names the offending word and says what
+// would be accepted. The Spec it returns is canonical: a mode that is the
+// type's default is ModeDefault, encaplimit 4 is EncapLimit 0, a tunnel
+// without ttl gets DefaultTTL (64 over IPv6 and for vxlan and geneve),
+// vxlan and geneve get their default dstport (and ageing 300 when they
+// learn), and erspan gets erspan_ver 1 and its GRE sequence numbers.
 func ParseLinkAdd(args []string) (Spec, error) {
 	p := linkAddParser{words: args, seen: map[string]string{}}
 	if err := p.parse(); err != nil {
@@ -332,6 +327,9 @@ func (p *linkAddParser) parse() error {
 	if s.Mode == defaultModes[s.Type] {
 		s.Mode = ModeDefault
 	}
+	if err := p.finishEthernet(); err != nil {
+		return err
+	}
 	return s.Validate()
 }
 
@@ -440,35 +438,80 @@ func notForType(t Type, w string) error {
 	if len(others) == 0 {
 		return nil
 	}
-	var why string
+	why := "it is for type " + joinAnd(others)
 	switch kw := canonical(w); kw {
 	case "key", "ikey", "okey":
-		keyed := "gre"
-		if t.Outer6() {
-			keyed = "ip6gre"
+		switch {
+		case t.isUDP():
+			why = fmt.Sprintf("%s has no GRE key; its tunnel ID is id VNI", t)
+		case t.isERSPAN():
+			why = fmt.Sprintf("%s takes one session ID for both directions: key K, 0..1023", t)
+		default:
+			keyed := "gre"
+			if t.Outer6() {
+				keyed = "ip6gre"
+			}
+			why = fmt.Sprintf("%s has no key; use type %s for a keyed tunnel", t, keyed)
 		}
-		why = fmt.Sprintf("%s has no key; use type %s for a keyed tunnel", t, keyed)
 	case "csum", "nocsum", "icsum", "ocsum":
-		why = "only gre and ip6gre carry a GRE checksum"
-		if !t.Outer6() {
+		why = fmt.Sprintf("only %s carry a GRE checksum", joinAnd(others))
+		switch {
+		case t.isUDP():
+			why += "; for a UDP checksum use udpcsum (IPv4) or udp6zerocsumtx (IPv6)"
+		case accepts(t, "encap-csum") && !t.Outer6():
 			why += "; for a UDP checksum use encap fou|gue with encap-csum"
 		}
 	case "seq", "noseq", "iseq", "oseq":
-		why = "only gre and ip6gre carry GRE sequence numbers"
+		why = fmt.Sprintf("only %s carry GRE sequence numbers", joinAnd(others))
 	case "mode":
 		why = fmt.Sprintf("%s carries IPv4 and IPv6 inner and has no mode", t)
+		if t != GRE && t != IP6GRE {
+			why = fmt.Sprintf("%s carries Ethernet frames and has no mode", t)
+		}
+		if t == GENEVE {
+			why += "; for IPv4 and IPv6 without an Ethernet header use innerprotoinherit"
+		}
 	case "isatap":
 		why = "only sit does ISATAP"
 	case "encaplimit":
-		why = "the tunnel encapsulation limit is an IPv6 option, for ip6tnl and ip6gre only"
+		why = fmt.Sprintf("the tunnel encapsulation limit is an IPv6 option, for %s only", joinAnd(others))
 	case "flowlabel":
-		why = "the flow label is in the IPv6 header, for ip6tnl and ip6gre only"
+		var six []string
+		for _, o := range typeOrder {
+			if o.Outer6() && accepts(o, w) {
+				six = append(six, o.String())
+			}
+		}
+		why = fmt.Sprintf("the flow label is in the IPv6 header: it is for %s, and for geneve and vxlan over IPv6", joinAnd(six))
 	case "pmtudisc", "nopmtudisc", "ignore-df", "noignore-df":
-		why = fmt.Sprintf("an IPv6 outer header has no DF bit, and iproute2 has no %s for %s", w, t)
-	default:
-		why = "it is for type " + strings.Join(others, " and ")
+		switch {
+		case t.isUDP():
+			why = fmt.Sprintf("%s sets the outer DF bit with df set|unset|inherit", t)
+		case t.Outer6():
+			why = fmt.Sprintf("an IPv6 outer header has no DF bit, and iproute2 has no %s for %s", w, t)
+		}
+	case "df":
+		if accepts(t, "pmtudisc") {
+			why += fmt.Sprintf("; %s sets the outer DF bit with pmtudisc or nopmtudisc", t)
+		}
+	case "encap", "noencap", "encap-sport", "encap-dport", "encap-csum", "noencap-csum":
+		if t.isUDP() {
+			why = fmt.Sprintf("%s is a UDP tunnel already; its port is dstport PORT", t)
+		}
+	case "id":
+		if accepts(t, "key") && !t.isERSPAN() {
+			why += fmt.Sprintf("; the GRE key of %s is key K", t)
+		}
 	}
 	return fmt.Errorf("%q is not valid for type %s: %s", w, t, why)
+}
+
+// joinAnd lists names as "a", "a and b" or "a, b and c".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 func (p *linkAddParser) afterType(w string) error {
@@ -481,7 +524,13 @@ func (p *linkAddParser) afterType(w string) error {
 	case "name":
 		return fmt.Errorf("%q must come before \"type %s\"", w, t)
 	}
+	if t.isERSPAN() && (w == "noseq" || w == "nooseq") {
+		return fmt.Errorf("%q is not valid for type %s: ERSPAN requires GRE sequence numbers; %s always sends them (seq or iseq also checks them on receive)", w, t, t)
+	}
 	if !accepts(t, w) {
+		if err := unsupportedFor(t, w); err != nil {
+			return err
+		}
 		if err := notForType(t, w); err != nil {
 			return err
 		}
@@ -489,6 +538,9 @@ func (p *linkAddParser) afterType(w string) error {
 			return fmt.Errorf("keyword %q is not supported yet for %s; supported: %s", w, t, strings.Join(typeKeywords[t], " "))
 		}
 		return fmt.Errorf("unknown keyword %q after type %s; expected one of: %s", w, t, strings.Join(typeKeywords[t], " "))
+	}
+	if handled, err := p.ethernetWord(kw, w); handled {
+		return err
 	}
 	switch kw {
 	case "local", "remote":
@@ -499,7 +551,7 @@ func (p *linkAddParser) afterType(w string) error {
 		if err != nil {
 			return err
 		}
-		if v == "any" && kw == "remote" && t == SIT {
+		if v == "any" && kw == "remote" && (t == SIT || t.isUDP()) {
 			s.Remote = netip.Addr{}
 			return nil
 		}
@@ -523,6 +575,9 @@ func (p *linkAddParser) afterType(w string) error {
 			if err := p.fill("okey", w); err != nil {
 				return err
 			}
+		}
+		if t.isERSPAN() {
+			return p.sessionID(w)
 		}
 		v, err := p.value(w, "a value: "+w+" K, K decimal or a dotted quad like 1.2.3.4")
 		if err != nil {
@@ -566,6 +621,9 @@ func (p *linkAddParser) afterType(w string) error {
 	case "ttl":
 		if err := p.fill(kw, w); err != nil {
 			return err
+		}
+		if t.isUDP() {
+			return p.udpTTL(w)
 		}
 		v, err := p.value(w, "a value: "+w+" 1..255 or "+w+" inherit")
 		if err != nil {
@@ -796,14 +854,17 @@ func parseModeFor(t Type, v string) (Mode, error) {
 func parseAddr(t Type, kw, v string) (netip.Addr, error) {
 	if v == "any" {
 		if kw == "remote" {
-			return netip.Addr{}, fmt.Errorf("remote %q is not valid for type %s: only sit takes remote any (6to4, ISATAP); a point-to-point tunnel needs a unicast address for both ends", v, t)
+			return netip.Addr{}, fmt.Errorf("remote %q is not valid for type %s: only sit (6to4, ISATAP), geneve and vxlan (FDB mode) take remote any; a point-to-point tunnel needs a unicast address for both ends", v, t)
 		}
-		return netip.Addr{}, fmt.Errorf("%s %q is not supported: a point-to-point tunnel needs a unicast address for both ends", kw, v)
+		return netip.Addr{}, fmt.Errorf("%s %q is not supported: a tunnel needs a unicast address for its own end", kw, v)
 	}
 	a, err := netip.ParseAddr(v)
 	if err != nil {
 		hint := "want an IPv4 address like 192.0.2.1"
-		if t.Outer6() {
+		switch {
+		case t.isUDP():
+			hint = "want an IPv4 or IPv6 address like 192.0.2.1 or 2001:db8::1"
+		case t.Outer6():
 			hint = "want an IPv6 address like 2001:db8::1"
 		}
 		if strings.IndexFunc(v, unicode.IsLetter) >= 0 && !strings.Contains(v, ":") {
@@ -815,481 +876,6 @@ func parseAddr(t Type, kw, v string) (netip.Addr, error) {
 		return netip.Addr{}, fmt.Errorf("bad address %q for %s: zones are not supported; drop %q (and name the link with dev PHYS_DEV)", v, kw, "%"+a.Zone())
 	}
 	return a, nil
-}
-
-// parseNumber parses a decimal or 0x-prefixed hex number no larger than
-// max. On failure it returns a reason. A leading zero is refused because
-// iproute2 reads "010" as octal 8: accepting it as 10 would make the same
-// command mean two things.
-func parseNumber(s string, max uint64) (uint64, string) {
-	base, digits := 10, s
-	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
-		base, digits = 16, s[2:]
-	} else if len(s) > 1 && s[0] == '0' && strings.Trim(s, "0123456789") == "" {
-		plain := strings.TrimLeft(s, "0")
-		if plain == "" {
-			plain = "0"
-		}
-		if oct, err := strconv.ParseUint(s, 8, 64); err == nil && oct <= max {
-			return 0, fmt.Sprintf("a leading zero means octal to iproute2 (%s = %d); write %s, or %d for the octal value", s, oct, plain, oct)
-		}
-		return 0, fmt.Sprintf("a leading zero means octal to iproute2; write %s", plain)
-	}
-	n, err := strconv.ParseUint(digits, base, 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return 0, "out of range"
-		}
-		return 0, "not a number"
-	}
-	if n > max {
-		return 0, "out of range"
-	}
-	return n, ""
-}
-
-// withWant appends the accepted range to a reason, unless the reason
-// already says what to write.
-func withWant(why, want string) string {
-	if strings.Contains(why, "; write ") {
-		return why
-	}
-	return why + "; " + want
-}
-
-// parseKey parses a GRE key: a 32-bit number or a dotted quad whose bytes
-// are the key in network order, as iproute2 does.
-func parseKey(s string) (uint32, string) {
-	if strings.Contains(s, ".") {
-		a, err := netip.ParseAddr(s)
-		if err != nil || !a.Is4() {
-			return 0, "not a dotted quad"
-		}
-		b := a.As4()
-		return binary.BigEndian.Uint32(b[:]), ""
-	}
-	n, why := parseNumber(s, 1<<32-1)
-	return uint32(n), why
-}
-
-// parseTOS parses a TOS byte, in hex as iproute2 reads it (parseHex).
-func parseTOS(s string) (uint8, string) {
-	n, why := parseHex(s, 255, "TOS", 2)
-	return uint8(n), why
-}
-
-// parseHex parses a number no larger than max that iproute2 reads in hex
-// even without 0x (TOS, traffic class, flow label: "10" is 0x10). A
-// value whose decimal and hex readings differ must carry 0x: it is
-// refused rather than read differently from iproute2. what names the
-// values in messages; width is the number of hex digits to print.
-func parseHex(s string, max uint64, what string, width int) (uint64, string) {
-	want := fmt.Sprintf("want hex 0x%0*x..0x%0*x or inherit", width, 0, width, max)
-	digits := s
-	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
-		digits = s[2:]
-	} else if len(s) > 1 && strings.Trim(s, "0123456789") == "" {
-		hex, herr := strconv.ParseUint(s, 16, 64)
-		dec, derr := strconv.ParseUint(s, 10, 64)
-		hexOK, decOK := herr == nil && hex <= max, derr == nil && dec <= max
-		switch {
-		case !hexOK && !decOK:
-			return 0, "out of range; " + want
-		case hex == dec:
-			return dec, ""
-		}
-		// Digits read as hex are never less than read as decimal.
-		why := fmt.Sprintf("ambiguous: iproute2 reads %s as hex, so %s means 0x%s", what, s, s)
-		if !hexOK {
-			why += ", which is out of range"
-		}
-		why += fmt.Sprintf("; write 0x%0*x for decimal %d", width, dec, dec)
-		if hexOK {
-			why += fmt.Sprintf(" or 0x%s for hex", s)
-		}
-		return 0, why
-	}
-	n, err := strconv.ParseUint(digits, 16, 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return 0, "out of range; " + want
-		}
-		return 0, "not a number; " + want
-	}
-	if n > max {
-		return 0, "out of range; " + want
-	}
-	return n, ""
-}
-
-// CheckName reports whether name can name a netdev, with the kernel's
-// rules: 1..15 bytes, no '/', ':' or white space, and not "." or "..".
-func CheckName(name string) error {
-	return checkIfname("name", name)
-}
-
-func checkIfname(what, name string) error {
-	var why string
-	switch {
-	case name == "":
-		why = "a netdev name cannot be empty"
-	case len(name) > maxNameLen:
-		why = fmt.Sprintf("it is %d bytes; a netdev name has at most %d", len(name), maxNameLen)
-	case name == "." || name == "..":
-		why = "a netdev name cannot be . or .."
-	case strings.ContainsRune(name, '/'):
-		why = "a netdev name cannot contain '/'"
-	case strings.ContainsRune(name, ':'):
-		why = "a netdev name cannot contain ':'"
-	case strings.IndexFunc(name, unicode.IsSpace) >= 0:
-		why = "a netdev name cannot contain white space"
-	default:
-		return nil
-	}
-	return fmt.Errorf("bad %s %q: %s", what, name, why)
-}
-
-// Validate checks a Spec as a whole: what ParseLinkAdd checks once every
-// word is read. A Spec built in code should pass it before it is used.
-// It also refuses non-canonical spellings of a default (a mode that is
-// the type's own, EncapLimit 4), so that each tunnel has one Spec.
-func (s Spec) Validate() error {
-	if err := checkIfname("name", s.Name); err != nil {
-		return err
-	}
-	t := s.Type
-	if _, ok := typeKeywords[t]; !ok {
-		if t == TypeNone {
-			return fmt.Errorf(`missing "type %s" for %q`, typeList("|"), s.Name)
-		}
-		return fmt.Errorf("unsupported tunnel type %s; supported: %s", t, typeList(" "))
-	}
-	if !s.Local.IsValid() {
-		return fmt.Errorf("missing \"local ADDR\": a point-to-point %s tunnel needs both ends", t)
-	}
-	if !s.Remote.IsValid() && t != SIT {
-		return fmt.Errorf("missing \"remote ADDR\": a point-to-point %s tunnel needs both ends", t)
-	}
-	for _, e := range []struct {
-		kw string
-		a  netip.Addr
-	}{{"local", s.Local}, {"remote", s.Remote}} {
-		if e.a.IsValid() {
-			if err := s.checkAddr(e.kw, e.a); err != nil {
-				return err
-			}
-		}
-	}
-	if s.Local == s.Remote {
-		return fmt.Errorf("local and remote are both %s; the remote end must be another host", s.Local)
-	}
-	if err := s.checkWords(); err != nil {
-		return err
-	}
-	if err := s.checkMode(); err != nil {
-		return err
-	}
-	if err := s.checkDF(); err != nil {
-		return err
-	}
-	if s.TOS&1 != 0 {
-		return fmt.Errorf("%s 0x%02x has the inherit bit set; use TOSInherit for %s inherit", t.TOSWord(), s.TOS, t.TOSWord())
-	}
-	if s.TOSInherit && s.TOS != 0 {
-		return fmt.Errorf("%s 0x%02x and %s inherit are both set; give one of them", t.TOSWord(), s.TOS, t.TOSWord())
-	}
-	if err := s.checkIP6(); err != nil {
-		return err
-	}
-	if err := s.checkEncap(); err != nil {
-		return err
-	}
-	if s.MTU != 0 && (s.MTU < 68 || s.MTU > 65535) {
-		return fmt.Errorf("bad mtu \"%d\": want 68..65535", s.MTU)
-	}
-	if s.Dev != "" {
-		if err := checkIfname("dev", s.Dev); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkAddr checks one end's address family and kind for the type.
-func (s Spec) checkAddr(kw string, a netip.Addr) error {
-	t := s.Type
-	if t.Outer6() {
-		switch {
-		case a.Is4():
-			return fmt.Errorf("type %s needs IPv6 addresses: %s %s is IPv4; for an IPv4 underlay use type %s", t, kw, a, map[Type]string{IP6TNL: "ipip or sit", IP6GRE: "gre"}[t])
-		case a.Is4In6():
-			return fmt.Errorf("type %s needs IPv6 addresses: %s %s is an IPv4-mapped address; for an IPv4 underlay use type %s", t, kw, a, map[Type]string{IP6TNL: "ipip or sit", IP6GRE: "gre"}[t])
-		}
-	} else if !a.Is4() {
-		hint := "for an IPv6 underlay use type " + map[Type]string{GRE: "ip6gre", IPIP: "ip6tnl mode ipip6", SIT: "ip6tnl"}[t]
-		if a.Is4In6() {
-			hint = "write " + a.Unmap().String()
-		}
-		return fmt.Errorf("type %s needs IPv4 addresses: %s %s is IPv6; %s", t, kw, a, hint)
-	}
-	switch {
-	case a.IsUnspecified():
-		return fmt.Errorf("%s %s is unspecified; a point-to-point tunnel needs a unicast address", kw, a)
-	case a.IsMulticast():
-		return fmt.Errorf("%s %s is multicast; a point-to-point tunnel needs a unicast address", kw, a)
-	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return fmt.Errorf("%s %s is the broadcast address; a point-to-point tunnel needs a unicast address", kw, a)
-	case a.Is6() && a.IsLinkLocalUnicast() && s.Dev == "":
-		return fmt.Errorf("%s %s is link-local: name the link it is on with dev PHYS_DEV", kw, a)
-	}
-	return nil
-}
-
-// checkWords refuses options the type does not have.
-func (s Spec) checkWords() error {
-	t := s.Type
-	for _, o := range []struct {
-		set bool
-		kw  string
-	}{
-		{s.IKey.Set || s.OKey.Set, "key"},
-		{s.ICsum || s.OCsum, "csum"},
-		{s.ISeq || s.OSeq, "seq"},
-		{s.Mode != ModeDefault, "mode"},
-		{s.ISATAP, "isatap"},
-		{s.NoPMTUDisc, "nopmtudisc"},
-		{s.IgnoreDF, "ignore-df"},
-		{s.EncapLimit != 0, "encaplimit"},
-		{s.FlowLabel != 0 || s.FlowInherit, "flowlabel"},
-		{s.Encap != (Encap{}), "encap"},
-	} {
-		if o.set && !accepts(t, o.kw) {
-			return notForType(t, o.kw)
-		}
-	}
-	return nil
-}
-
-// checkMode checks the mode, and the sit tunnels without a fixed remote.
-func (s Spec) checkMode() error {
-	t := s.Type
-	if s.Mode != ModeDefault {
-		if _, ok := modeNames[s.Mode]; !ok {
-			return fmt.Errorf("unknown mode %d for type %s; want one of: %s", s.Mode, t, modeNamesOf(t))
-		}
-		if s.Mode == defaultModes[t] {
-			return fmt.Errorf("mode %s is the default of %s: leave Mode as ModeDefault", s.Mode, t)
-		}
-		if _, err := parseModeFor(t, s.Mode.String()); err != nil {
-			return err
-		}
-	}
-	if t != SIT {
-		return nil
-	}
-	switch {
-	case s.ISATAP && s.Remote.IsValid():
-		return fmt.Errorf("\"isatap\" conflicts with \"remote %s\": ISATAP takes the remote from each inner destination; drop remote (or write remote any)", s.Remote)
-	case s.ISATAP && s.Mode != ModeDefault:
-		return fmt.Errorf("\"isatap\" conflicts with \"mode %s\": ISATAP carries IPv6 only; drop mode (or write mode ip6ip)", s.Mode)
-	case !s.Remote.IsValid() && s.Mode != ModeDefault:
-		return fmt.Errorf("\"remote any\" conflicts with \"mode %s\": 6to4 takes the remote from the inner IPv6 destination, so it needs mode ip6ip; give remote ADDR for mode %s", s.Mode, s.Mode)
-	}
-	return nil
-}
-
-// checkDF checks nopmtudisc and ignore-df against the TTL, as the kernel.
-func (s Spec) checkDF() error {
-	if s.NoPMTUDisc && s.TTL != 0 {
-		return fmt.Errorf("ttl %d and nopmtudisc are incompatible; use ttl inherit with nopmtudisc, or drop nopmtudisc", s.TTL)
-	}
-	if s.IgnoreDF && !s.NoPMTUDisc {
-		return errors.New(`"ignore-df" needs "nopmtudisc": with pmtudisc the outer DF bit is set and the kernel refuses ignore-df; add nopmtudisc (with ttl inherit)`)
-	}
-	return nil
-}
-
-// checkIP6 checks the flow label and the encapsulation limit.
-func (s Spec) checkIP6() error {
-	switch {
-	case s.FlowLabel > 0xfffff:
-		return fmt.Errorf("bad flowlabel 0x%x: want 0x0..0xfffff", s.FlowLabel)
-	case s.FlowInherit && s.FlowLabel != 0:
-		return fmt.Errorf("flowlabel 0x%05x and flowlabel inherit are both set; give one of them", s.FlowLabel)
-	case s.EncapLimit == 4:
-		return errors.New("encaplimit 4 is the default: leave EncapLimit 0")
-	case s.EncapLimit != EncapLimitNone && s.EncapLimit != EncapLimitZero && (s.EncapLimit < 0 || s.EncapLimit > 255):
-		return fmt.Errorf("bad encaplimit %d: want 1..255, 0 for the default 4, EncapLimitZero or EncapLimitNone", s.EncapLimit)
-	}
-	return nil
-}
-
-// checkEncap checks the FOU or GUE encapsulation.
-func (s Spec) checkEncap() error {
-	e := s.Encap
-	switch e.Type {
-	case EncapNone:
-		switch {
-		case e.DPort != 0:
-			return fmt.Errorf("\"encap-dport %d\" needs \"encap fou\" or \"encap gue\"", e.DPort)
-		case e.SPort != 0:
-			return fmt.Errorf("\"encap-sport %d\" needs \"encap fou\" or \"encap gue\"", e.SPort)
-		case e.Csum:
-			return errors.New(`"encap-csum" needs "encap fou" or "encap gue"`)
-		}
-	case EncapFOU, EncapGUE:
-		if e.DPort == 0 {
-			return fmt.Errorf("\"encap %s\" needs \"encap-dport PORT\": the UDP port the remote end listens on (fou add port PORT)", e.Type)
-		}
-	default:
-		return fmt.Errorf("unknown encap %s; want fou, gue or none", e.Type)
-	}
-	return nil
-}
-
-// Args renders s as the canonical words after `link add` that recreate
-// it: ParseLinkAdd(s.Args()) == s for every valid Spec. They are valid
-// words for `ip link add` as well (mtu comes before type, TOS is in hex).
-func (s Spec) Args() []string {
-	a := []string{"name", s.Name}
-	if s.MTU != 0 {
-		a = append(a, "mtu", strconv.Itoa(s.MTU))
-	}
-	a = append(a, "type", s.Type.String())
-	a = append(a, s.ModeWords()...)
-	if s.Local.IsValid() {
-		a = append(a, "local", s.Local.String())
-	}
-	switch {
-	case s.Remote.IsValid():
-		a = append(a, "remote", s.Remote.String())
-	case s.Type == SIT && !s.ISATAP:
-		a = append(a, "remote", "any")
-	}
-	if s.ISATAP {
-		a = append(a, "isatap")
-	}
-	a = append(a, s.KeyWords()...)
-	a = append(a, s.CsumSeqWords()...)
-	if s.TTL != s.Type.DefaultTTL() {
-		ttl := "inherit"
-		if s.TTL != 0 {
-			ttl = strconv.Itoa(int(s.TTL))
-		}
-		a = append(a, s.Type.TTLWord(), ttl)
-	}
-	a = append(a, s.TOSWords()...)
-	a = append(a, s.FlowLabelWords()...)
-	a = append(a, s.EncapLimitWords()...)
-	if s.Dev != "" {
-		a = append(a, "dev", s.Dev)
-	}
-	if s.NoPMTUDisc {
-		a = append(a, "nopmtudisc")
-	}
-	if s.IgnoreDF {
-		a = append(a, "ignore-df")
-	}
-	return append(a, s.EncapWords()...)
-}
-
-// KeyWords renders the keys: "key K" when both directions share one.
-func (s Spec) KeyWords() []string {
-	if s.IKey.Set && s.OKey.Set && s.IKey.Value == s.OKey.Value {
-		return []string{"key", strconv.FormatUint(uint64(s.IKey.Value), 10)}
-	}
-	var a []string
-	if s.IKey.Set {
-		a = append(a, "ikey", strconv.FormatUint(uint64(s.IKey.Value), 10))
-	}
-	if s.OKey.Set {
-		a = append(a, "okey", strconv.FormatUint(uint64(s.OKey.Value), 10))
-	}
-	return a
-}
-
-// TOSWords renders the TOS setting (hex, as iproute2; tclass over IPv6);
-// none for TOS 0.
-func (s Spec) TOSWords() []string {
-	if s.TOSInherit {
-		return []string{s.Type.TOSWord(), "inherit"}
-	}
-	if s.TOS != 0 {
-		return []string{s.Type.TOSWord(), fmt.Sprintf("0x%02x", s.TOS)}
-	}
-	return nil
-}
-
-// ModeWords renders a mode other than the type's default: "mode any".
-func (s Spec) ModeWords() []string {
-	if s.Mode == ModeDefault {
-		return nil
-	}
-	return []string{"mode", s.Mode.String()}
-}
-
-// CsumSeqWords renders the GRE checksum and sequence flags: "csum" when
-// both directions have it, else "icsum" and "ocsum"; the same for seq.
-func (s Spec) CsumSeqWords() []string {
-	var a []string
-	for _, f := range []struct {
-		both    string
-		in, out bool
-	}{{"csum", s.ICsum, s.OCsum}, {"seq", s.ISeq, s.OSeq}} {
-		switch {
-		case f.in && f.out:
-			a = append(a, f.both)
-		case f.in:
-			a = append(a, "i"+f.both)
-		case f.out:
-			a = append(a, "o"+f.both)
-		}
-	}
-	return a
-}
-
-// FlowLabelWords renders the IPv6 flow label (hex, as iproute2); none for
-// flow label 0.
-func (s Spec) FlowLabelWords() []string {
-	switch {
-	case s.FlowInherit:
-		return []string{"flowlabel", "inherit"}
-	case s.FlowLabel != 0:
-		return []string{"flowlabel", fmt.Sprintf("0x%05x", s.FlowLabel)}
-	}
-	return nil
-}
-
-// EncapLimitWords renders the encapsulation limit; none for the default.
-func (s Spec) EncapLimitWords() []string {
-	switch s.EncapLimit {
-	case 0:
-		return nil
-	case EncapLimitNone:
-		return []string{"encaplimit", "none"}
-	case EncapLimitZero:
-		return []string{"encaplimit", "0"}
-	}
-	return []string{"encaplimit", strconv.Itoa(s.EncapLimit)}
-}
-
-// EncapWords renders the FOU or GUE encapsulation; none without one.
-func (s Spec) EncapWords() []string {
-	e := s.Encap
-	if e.Type == EncapNone {
-		return nil
-	}
-	a := []string{"encap", e.Type.String()}
-	if e.SPort != 0 {
-		a = append(a, "encap-sport", strconv.Itoa(int(e.SPort)))
-	}
-	a = append(a, "encap-dport", strconv.Itoa(int(e.DPort)))
-	if e.Csum {
-		a = append(a, "encap-csum")
-	}
-	return a
 }
 
 // ParseLinkDel parses the words after `link del`: NAME, name NAME or

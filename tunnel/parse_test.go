@@ -42,6 +42,9 @@ func gre1(edit func(*Spec)) Spec {
 
 func key(v uint32) Key { return Key{Set: true, Value: v} }
 
+// allTypes is the list of supported types as messages give it.
+const allTypes = "gre|ipip|sit|ip6tnl|ip6gre|gretap|ip6gretap|geneve|vxlan|erspan|ip6erspan"
+
 func TestParseLinkAdd(t *testing.T) {
 	const ends = " local 198.51.100.1 remote 198.51.100.2"
 	tests := []struct {
@@ -230,7 +233,7 @@ func TestParseLinkAddErrors(t *testing.T) {
 	}{
 		{"", []string{"link add needs a tunnel", "type gre|ipip|sit|ip6tnl|ip6gre"}},
 		// before type
-		{"gre1", []string{`missing "type gre|ipip|sit|ip6tnl|ip6gre"`, `"gre1"`}},
+		{"gre1", []string{`missing "type ` + allTypes + `"`, `"gre1"`}},
 		{"type gre" + ends, []string{"missing the tunnel name", `"name NAME"`}},
 		{"name", []string{`"name" needs a tunnel name`}},
 		{"dev", []string{`"dev" needs a tunnel name`}},
@@ -239,7 +242,7 @@ func TestParseLinkAddErrors(t *testing.T) {
 		{"name gre1 dev gre2 type gre" + ends, []string{`"dev gre2"`, `already "gre1"`}},
 		{"gre1 name gre2 type gre" + ends, []string{`"name gre2"`, `already "gre1"`}},
 		{"gre1 foo type gre" + ends, []string{`unknown keyword "foo" before type`, `already "gre1"`, "name dev mtu type"}},
-		{"gre1 local 198.51.100.1 type gre", []string{`"local" must come after "type gre|ipip|sit|ip6tnl|ip6gre"`}},
+		{"gre1 local 198.51.100.1 type gre", []string{`"local" must come after "type ` + allTypes + `"`}},
 		{"gre1 mode any type ipip", []string{`"mode" must come after`}},
 		{"gre1 isatap type sit", []string{`"isatap" must come after`}},
 		{"gre1 encaplimit 1 type ip6tnl", []string{`"encaplimit" must come after`}},
@@ -258,9 +261,9 @@ func TestParseLinkAddErrors(t *testing.T) {
 		{"abcdefghijklmnop type gre" + ends, []string{`bad name "abcdefghijklmnop"`, "16 bytes", "at most 15"}},
 		{"gre1 type", []string{`"type" needs a tunnel type`, "one of gre ipip sit ip6tnl ip6gre"}},
 		{"gre1 type grx" + ends, []string{`unknown tunnel type "grx"`, "supported: gre ipip sit ip6tnl ip6gre"}},
-		{"gre1 type ip6gretap" + ends, []string{`tunnel type "ip6gretap" is not supported yet`}},
-		{"gre1 type vxlan" + ends, []string{`tunnel type "vxlan" is not supported yet`, "gre ipip"}},
-		{"gre1 type gretap" + ends, []string{`"gretap" is not supported yet`}},
+		{"gre1 type vti" + ends, []string{`tunnel type "vti" is not supported yet`, "gre ipip sit ip6tnl ip6gre gretap ip6gretap geneve vxlan erspan ip6erspan"}},
+		{"gre1 type vti6" + ends6, []string{`tunnel type "vti6" is not supported yet`}},
+		{"gre1 type ip6erspan6" + ends6, []string{`unknown tunnel type "ip6erspan6"`}},
 		{"gre1 mtu", []string{`"mtu" needs a value`, "68..65535"}},
 		{"gre1 mtu 67 type gre" + ends, []string{`bad mtu "67"`, "too small", "68..65535"}},
 		{"gre1 mtu 65536 type gre" + ends, []string{`bad mtu "65536"`, "out of range"}},
@@ -352,7 +355,7 @@ func TestParseLinkAddErrors(t *testing.T) {
 		{"gre1 type gre" + ends + " seq seq", []string{`duplicate keyword "seq"`}},
 		{"gre1 type gre" + ends + " iseq seq", []string{`"seq" conflicts with "iseq": seq sets both iseq and oseq`}},
 		{"gre1 type ip6gre" + ends6 + " noseq oseq", []string{`"oseq" conflicts with "noseq"`}},
-		{"gre1 type ipip" + ends + " csum", []string{`"csum" is not valid for type ipip`, "only gre and ip6gre", "encap-csum"}},
+		{"gre1 type ipip" + ends + " csum", []string{`"csum" is not valid for type ipip`, "only gre, ip6gre, gretap and ip6gretap", "encap-csum"}},
 		{"gre1 type sit" + ends + " ocsum", []string{`"ocsum" is not valid for type sit`}},
 		{"gre1 type ip6tnl" + ends6 + " icsum", []string{`"icsum" is not valid for type ip6tnl`}},
 		{"gre1 type ipip" + ends + " seq", []string{`"seq" is not valid for type ipip`, "sequence numbers"}},
@@ -568,6 +571,9 @@ func TestArgsRoundTrip(t *testing.T) {
 		gre6(func(s *Spec) { s.EncapLimit, s.FlowInherit, s.TOSInherit, s.TTL = EncapLimitNone, true, true, 0 }),
 		gre6(func(s *Spec) { s.EncapLimit, s.FlowLabel, s.TOS, s.TTL = EncapLimitZero, 0x12345, 0x28, 200 }),
 	}
+	// Every type added with gretap, ip6gretap, geneve, vxlan, erspan and
+	// ip6erspan.
+	specs = append(specs, ethernetSpecs(t)...)
 	for _, s := range specs {
 		args := s.Args()
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -630,7 +636,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", gre1(nil), ""},
 		{"no name", gre1(func(s *Spec) { s.Name = "" }), "cannot be empty"},
-		{"no type", gre1(func(s *Spec) { s.Type = TypeNone }), `missing "type gre|ipip|sit|ip6tnl|ip6gre"`},
+		{"no type", gre1(func(s *Spec) { s.Type = TypeNone }), `missing "type ` + allTypes + `"`},
 		{"unknown type", gre1(func(s *Spec) { s.Type = 99 }), "unsupported tunnel type type(99)"},
 		{"no remote", gre1(func(s *Spec) { s.Remote = netip.Addr{} }), `missing "remote ADDR"`},
 		{"ipip key", Spec{Name: "t", Type: IPIP, Local: addrA, Remote: addrB, OKey: key(1)}, `"key" is not valid for type ipip`},
@@ -889,6 +895,13 @@ func FuzzParseLinkAdd(f *testing.F) {
 	f.Add("sit0 type sit local 198.51.100.1 remote any")
 	f.Add("t6 type ip6tnl mode ipip6 local 2001:db8::1 remote 2001:db8::2 hoplimit inherit tclass 0x10 flowlabel 0x12345 encaplimit 0")
 	f.Add("g6 type ip6gre local 2001:db8::1 remote 2001:db8::2 ikey 1 okey 2 csum seq tclass inherit flowlabel inherit encaplimit none")
+	f.Add("tap0 type gretap local 198.51.100.1 remote 198.51.100.2 key 1 csum encap fou encap-dport 5555")
+	f.Add("tap6 type ip6gretap local 2001:db8::1 remote 2001:db8::2 seq encaplimit none")
+	f.Add("vx0 type vxlan id 42 local 198.51.100.1 learning ageing 30 dstport 8472 srcport 1000 2000 df inherit udpcsum ttl inherit")
+	f.Add("vx6 type vxlan vni 1 local 2001:db8::1 remote 2001:db8::2 label 0x1 udp6zerocsumtx udp6zerocsumrx ttl auto")
+	f.Add("gnv0 type geneve id 7 remote any local 198.51.100.1 opt 0102:80:0000002a geneve_opts 1:2:,3:4:aabbccdd innerprotoinherit")
+	f.Add("erspan1 type erspan local 198.51.100.1 remote 198.51.100.2 seq key 10 erspan_ver 1 erspan 123")
+	f.Add("erspan6 type ip6erspan local 2001:db8::1 remote 2001:db8::2 key 10 erspan_ver 2 erspan_dir egress erspan_hwid 7")
 	f.Fuzz(func(t *testing.T, in string) {
 		s, err := ParseLinkAdd(strings.Fields(in))
 		if err != nil {

@@ -21,12 +21,15 @@ var topWords = []alias{
 	{"detach", "detach"},
 	{"link", "link"},
 	{"fou", "fou"},
+	{"fdb", "fdb"},
+	{"mirror", "mirror"},
 	{"stats", "stats"},
 	{"features", "features"},
 	{"help", "help"},
 }
 
-// objectWords are the verbs `link` and `fou` take, with iproute2's spellings.
+// objectWords are the verbs `link`, `fou` and `mirror` take, with
+// iproute2's spellings.
 var objectWords = []alias{
 	{"add", "add"},
 	{"delete", "del"},
@@ -38,11 +41,25 @@ var objectWords = []alias{
 	{"help", "help"},
 }
 
-var linkWords, fouWords = objectWords, objectWords
+var linkWords, fouWords, mirrorWords = objectWords, objectWords, objectWords
+
+// fdbWords are the verbs of `fdb`: those of `bridge fdb`, where append
+// adds one more peer to the flood list, which add does here as well.
+var fdbWords = []alias{
+	{"add", "add"},
+	{"append", "add"},
+	{"delete", "del"},
+	{"del", "del"},
+	{"show", "show"},
+	{"list", "show"},
+	{"lst", "show"},
+	{"ls", "show"},
+	{"help", "help"},
+}
 
 // subWords are the subcommands of the commands that have them; with none
-// given, each lists ("show"), as `ip link` does.
-var subWords = map[string][]alias{"link": linkWords, "fou": fouWords}
+// given, each lists ("show"), as `ip link` and `bridge fdb` do.
+var subWords = map[string][]alias{"link": linkWords, "fou": fouWords, "fdb": fdbWords, "mirror": mirrorWords}
 
 // resolve returns the command w names: an exact word, or a prefix of
 // exactly one command (aliases of one command count once), as ip allows
@@ -74,17 +91,20 @@ func contains(list []string, s string) bool {
 
 // invocation is one command line, parsed and checked but not yet run.
 type invocation struct {
-	cmd   string // attach, detach, link add|del|show, fou add|del|show, stats, features, help
-	topic string // help: the command asked about, "" for all
-	name  string // attach, detach: underlay netdev; link del/show, stats: tunnel
-	spec  tunnel.Spec
-	fou   tunnel.FOUPort // fou add, fou del
+	cmd    string // attach, detach, link|fou|fdb|mirror add|del|show, stats, features, help
+	topic  string // help: the command asked about, "" for all
+	name   string // attach, detach: underlay netdev; link del/show, stats, fdb show: tunnel; mirror show: monitored netdev
+	spec   tunnel.Spec
+	fou    tunnel.FOUPort  // fou add, fou del
+	fdb    tunnel.FDBEntry // fdb add, fdb del
+	mirror tunnel.Mirror   // mirror add, mirror del
 }
 
 // mutates reports whether the command changes state and so needs root.
 func (inv invocation) mutates() bool {
 	switch inv.cmd {
-	case "attach", "detach", "link add", "link del", "fou add", "fou del":
+	case "attach", "detach", "link add", "link del", "fou add", "fou del",
+		"fdb add", "fdb del", "mirror add", "mirror del":
 		return true
 	}
 	return false
@@ -125,7 +145,8 @@ func parseCommand(words []string) (invocation, error) {
 		}
 		return invocation{cmd: cmd}, nil
 	}
-	// link, fou: with no subcommand they list, as `ip link` does.
+	// link, fou, fdb, mirror: with no subcommand they list, as `ip link`
+	// and `bridge fdb` do.
 	if len(rest) == 0 {
 		return invocation{cmd: cmd + " show"}, nil
 	}
@@ -156,6 +177,18 @@ func parseCommand(words []string) (invocation, error) {
 		inv.fou, err = tunnel.ParseFOUDel(args)
 	case "fou show":
 		err = tunnel.ParseFOUShow(args)
+	case "fdb add":
+		inv.fdb, err = tunnel.ParseFDBAdd(args)
+	case "fdb del":
+		inv.fdb, err = tunnel.ParseFDBDel(args)
+	case "fdb show":
+		inv.name, err = tunnel.ParseFDBShow(args)
+	case "mirror add":
+		inv.mirror, err = tunnel.ParseMirrorAdd(args)
+	case "mirror del":
+		inv.mirror, err = tunnel.ParseMirrorDel(args)
+	case "mirror show":
+		inv.name, err = tunnel.ParseMirrorShow(args)
 	}
 	if err != nil {
 		return invocation{}, usage(err)
@@ -180,7 +213,8 @@ func unknownWord(w, after string, candidates []string, try string) error {
 		where = " after " + after
 	}
 	if len(candidates) > 1 {
-		return usageErrorf("ambiguous command %q%s: it could be %s; try: %s", w, where, strings.Join(candidates, " or "), try)
+		list := strings.Join(candidates[:len(candidates)-1], ", ") + " or " + candidates[len(candidates)-1]
+		return usageErrorf("ambiguous command %q%s: it could be %s; try: %s", w, where, list, try)
 	}
 	return usageErrorf("unknown command %q%s; try: %s", w, where, try)
 }
@@ -256,6 +290,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if fset.Changed("sample") {
+		// --sample is mirror add's word, which pflag took off the line:
+		// hand it back to the grammar, which checks it with the others.
+		if inv.cmd != "mirror add" && inv.cmd != "help" {
+			return usageErrorf("--sample applies to mirror add only, not to %s", inv.cmd)
+		}
+		if inv.cmd == "mirror add" {
+			if inv, err = parseCommand(append(words[:len(words):len(words)], "--sample="+f.Sample)); err != nil {
+				return err
+			}
+		}
+	}
 	if f.IPv6 {
 		switch inv.cmd {
 		case "fou add", "fou del":
@@ -284,6 +330,12 @@ type plane interface {
 	AddFOU(p tunnel.FOUPort) error
 	DelFOU(p tunnel.FOUPort) error
 	FOUPorts() ([]tunnel.FOUPort, error)
+	AddFDB(e tunnel.FDBEntry) error
+	DelFDB(e tunnel.FDBEntry) error
+	FDB(dev string) ([]dataplane.FDBEntry, error)
+	AddMirror(m tunnel.Mirror) error
+	DelMirror(m tunnel.Mirror) error
+	Mirrors(dev string) ([]dataplane.Mirror, error)
 }
 
 // Seams for tests; the real program uses the dataplane and the real euid.
@@ -325,8 +377,13 @@ func execute(ctx context.Context, inv invocation, f *Flags, stdout, stderr io.Wr
 		}
 	}
 
-	if strings.HasPrefix(inv.cmd, "fou ") {
+	switch strings.Fields(inv.cmd)[0] {
+	case "fou":
 		return executeFOU(dp, inv, f, stdout, verbosef)
+	case "fdb":
+		return executeFDB(dp, inv, f, stdout, verbosef)
+	case "mirror":
+		return executeMirror(dp, inv, f, stdout, verbosef)
 	}
 
 	switch inv.cmd {
@@ -435,6 +492,71 @@ func executeFOU(fp plane, inv invocation, f *Flags, stdout io.Writer, verbosef f
 	return fmt.Errorf("internal error: no handler for %q", inv.cmd)
 }
 
+// executeFDB runs fdb add, fdb del and fdb show.
+func executeFDB(fp plane, inv invocation, f *Flags, stdout io.Writer, verbosef func(string, ...any)) error {
+	e := inv.fdb
+	switch inv.cmd {
+	case "fdb add":
+		if err := fp.AddFDB(e); err != nil {
+			return rootHint(wrapCmd("fdb add", e.String(), err))
+		}
+		verbosef("added fdb %s", e)
+		if f.JSON {
+			return writeJSON(stdout, dataplane.FDBEntry{Dev: e.Dev, MAC: e.MAC.String(), Dst: e.Dst})
+		}
+		return nil
+	case "fdb del":
+		if err := fp.DelFDB(e); err != nil {
+			return rootHint(wrapCmd("fdb del", e.String(), err))
+		}
+		verbosef("deleted fdb %s", e)
+		return nil
+	case "fdb show":
+		entries, err := fp.FDB(inv.name)
+		if err != nil {
+			return rootHint(wrap("fdb show", err))
+		}
+		if f.JSON {
+			return writeJSON(stdout, sortedFDB(entries))
+		}
+		return writeFDB(stdout, entries)
+	}
+	return fmt.Errorf("internal error: no handler for %q", inv.cmd)
+}
+
+// executeMirror runs mirror add, mirror del and mirror show.
+func executeMirror(fp plane, inv invocation, f *Flags, stdout io.Writer, verbosef func(string, ...any)) error {
+	m := inv.mirror
+	switch inv.cmd {
+	case "mirror add":
+		if err := fp.AddMirror(m); err != nil {
+			return rootHint(wrapCmd("mirror add", m.String(), err))
+		}
+		verbosef("added mirror %s", m)
+		if f.JSON {
+			return writeJSON(stdout, mirrorsOf(m))
+		}
+		return nil
+	case "mirror del":
+		what := "dev " + m.Dev + " " + m.Direction()
+		if err := fp.DelMirror(m); err != nil {
+			return rootHint(wrapCmd("mirror del", what, err))
+		}
+		verbosef("deleted mirror %s", what)
+		return nil
+	case "mirror show":
+		ms, err := fp.Mirrors(inv.name)
+		if err != nil {
+			return rootHint(wrap("mirror show", err))
+		}
+		if f.JSON {
+			return writeJSON(stdout, sortedMirrors(ms))
+		}
+		return writeMirrors(stdout, ms)
+	}
+	return fmt.Errorf("internal error: no handler for %q", inv.cmd)
+}
+
 func linksNamed(links []dataplane.Link, name string) []dataplane.Link {
 	var out []dataplane.Link
 	for _, l := range links {
@@ -452,6 +574,16 @@ func wrap(what string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// wrapCmd prefixes err with the command and its subject ("fdb add
+// 52:54:00:12:34:56 dst 198.51.100.2 dev vx0: ..."), unless its message
+// already starts with the command: the dataplane's errors name theirs.
+func wrapCmd(cmd, subject string, err error) error {
+	if strings.HasPrefix(err.Error(), cmd) {
+		return err
+	}
+	return fmt.Errorf("%s %s: %w", cmd, subject, err)
 }
 
 // rootHint adds the likely fix to a permission error of a non-root user.

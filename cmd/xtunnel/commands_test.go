@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -28,7 +29,26 @@ func TestResolve(t *testing.T) {
 		{"a", topWords, "attach", nil},
 		{"d", topWords, "detach", nil},
 		{"s", topWords, "stats", nil},
-		{"f", topWords, "", []string{"fou", "features"}},
+		{"f", topWords, "", []string{"fou", "fdb", "features"}},
+		{"fd", topWords, "fdb", nil},
+		{"fdb", topWords, "fdb", nil},
+		{"m", topWords, "mirror", nil},
+		{"mirr", topWords, "mirror", nil},
+		{"a", fdbWords, "add", nil}, // add and append are one command
+		{"ap", fdbWords, "add", nil},
+		{"append", fdbWords, "add", nil},
+		{"d", fdbWords, "del", nil},
+		{"delete", fdbWords, "del", nil},
+		{"s", fdbWords, "show", nil},
+		{"l", fdbWords, "show", nil},
+		{"ls", fdbWords, "show", nil},
+		{"h", fdbWords, "help", nil},
+		{"replace", fdbWords, "", nil},
+		{"a", mirrorWords, "add", nil},
+		{"d", mirrorWords, "del", nil},
+		{"sh", mirrorWords, "show", nil},
+		{"list", mirrorWords, "show", nil},
+		{"append", mirrorWords, "", nil},
 		{"fe", topWords, "features", nil},
 		{"fo", topWords, "fou", nil},
 		{"h", topWords, "help", nil},
@@ -59,6 +79,14 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// FDB entries as fdb add parses them.
+var (
+	fdbUni = tunnel.FDBEntry{MAC: net.HardwareAddr{0x52, 0x54, 0, 0x12, 0x34, 0x56},
+		Dst: netip.MustParseAddr("198.51.100.2"), Dev: "vx0"}
+	fdbFlood = tunnel.FDBEntry{MAC: net.HardwareAddr{0, 0, 0, 0, 0, 0},
+		Dst: netip.MustParseAddr("198.51.100.3"), Dev: "vx0"}
+)
 
 func TestParseCommand(t *testing.T) {
 	gre1 := tunnel.Spec{
@@ -124,6 +152,47 @@ func TestParseCommand(t *testing.T) {
 		{"help fou", invocation{cmd: "help", topic: "fou"}},
 		{"help fou del", invocation{cmd: "help", topic: "fou del"}},
 		{"help fou help", invocation{cmd: "help", topic: "fou"}},
+		{"fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev vx0", invocation{cmd: "fdb add", fdb: fdbUni}},
+		{"fdb append 52:54:00:12:34:56 dst 198.51.100.2 dev vx0", invocation{cmd: "fdb add", fdb: fdbUni}},
+		{"fd ap dev vx0 dst 198.51.100.2 52:54:00:12:34:56", invocation{cmd: "fdb add", fdb: fdbUni}},
+		{"fdb a to 52:54:00:12:34:56 dst 198.51.100.2 dev vx0 self permanent", invocation{cmd: "fdb add", fdb: fdbUni}},
+		{"fdb append 00:00:00:00:00:00 dst 198.51.100.3 dev vx0", invocation{cmd: "fdb add", fdb: fdbFlood}},
+		{"fdb del 52:54:00:12:34:56 dev vx0", invocation{cmd: "fdb del", fdb: tunnel.FDBEntry{MAC: fdbUni.MAC, Dev: "vx0"}}},
+		{"fdb delete 00:00:00:00:00:00 dev vx0 dst 198.51.100.3", invocation{cmd: "fdb del", fdb: fdbFlood}},
+		{"fdb d 52:54:00:12:34:56 dst 198.51.100.2 dev vx0", invocation{cmd: "fdb del", fdb: fdbUni}},
+		{"fdb", invocation{cmd: "fdb show"}},
+		{"fdb show", invocation{cmd: "fdb show"}},
+		{"fdb list", invocation{cmd: "fdb show"}},
+		{"fdb ls", invocation{cmd: "fdb show"}},
+		{"fdb lst", invocation{cmd: "fdb show"}},
+		{"fdb show dev vx0", invocation{cmd: "fdb show", name: "vx0"}},
+		{"fd sh vx0", invocation{cmd: "fdb show", name: "vx0"}},
+		{"fdb help", invocation{cmd: "help", topic: "fdb"}},
+		{"fdb add help", invocation{cmd: "help", topic: "fdb add"}},
+		{"fdb append help", invocation{cmd: "help", topic: "fdb add"}},
+		{"fdb show help", invocation{cmd: "help", topic: "fdb show"}},
+		{"help fdb", invocation{cmd: "help", topic: "fdb"}},
+		{"help fdb append", invocation{cmd: "help", topic: "fdb add"}},
+		{"help fdb delete", invocation{cmd: "help", topic: "fdb del"}},
+		{"help fdb help", invocation{cmd: "help", topic: "fdb"}},
+		{"mirror add dev eth1 ingress to erspan1", invocation{cmd: "mirror add",
+			mirror: tunnel.Mirror{Dev: "eth1", Ingress: true, To: "erspan1", Sample: 1}}},
+		{"m a dev eth1 both to erspan1 sample 1/100", invocation{cmd: "mirror add",
+			mirror: tunnel.Mirror{Dev: "eth1", Ingress: true, Egress: true, To: "erspan1", Sample: 100}}},
+		{"mirror add to erspan1 egress dev eth1 --sample=7", invocation{cmd: "mirror add",
+			mirror: tunnel.Mirror{Dev: "eth1", Egress: true, To: "erspan1", Sample: 7}}},
+		{"mirror del dev eth1", invocation{cmd: "mirror del", mirror: tunnel.Mirror{Dev: "eth1", Ingress: true, Egress: true}}},
+		{"mirror delete dev eth1 egress", invocation{cmd: "mirror del", mirror: tunnel.Mirror{Dev: "eth1", Egress: true}}},
+		{"mirror d dev eth1 ingress", invocation{cmd: "mirror del", mirror: tunnel.Mirror{Dev: "eth1", Ingress: true}}},
+		{"mirror", invocation{cmd: "mirror show"}},
+		{"mirror show", invocation{cmd: "mirror show"}},
+		{"mirror ls", invocation{cmd: "mirror show"}},
+		{"mirror list dev eth1", invocation{cmd: "mirror show", name: "eth1"}},
+		{"mi sh eth1", invocation{cmd: "mirror show", name: "eth1"}},
+		{"mirror help", invocation{cmd: "help", topic: "mirror"}},
+		{"mirror add help", invocation{cmd: "help", topic: "mirror add"}},
+		{"help mirror", invocation{cmd: "help", topic: "mirror"}},
+		{"help m del", invocation{cmd: "help", topic: "mirror del"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.words, func(t *testing.T) {
@@ -131,7 +200,7 @@ func TestParseCommand(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseCommand: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("parseCommand(%q)\n got %+v\nwant %+v", tt.words, got, tt.want)
 			}
 		})
@@ -164,7 +233,32 @@ func TestParseCommandErrors(t *testing.T) {
 		{"help attach eth0", []string{`unexpected word "eth0" after help attach`}},
 		{"help link foo", []string{`unknown command "foo" after help link`}},
 		{"help link add x", []string{`unexpected word "x"`}},
-		{"f", []string{`ambiguous command "f": it could be fou or features`}},
+		{"f", []string{`ambiguous command "f": it could be fou, fdb or features; try: xtunnel help`}},
+		{"fdb foo", []string{`unknown command "foo" after fdb; try: xtunnel fdb help`}},
+		{"fdb replace 52:54:00:12:34:56 dst 198.51.100.2 dev vx0", []string{`unknown command "replace" after fdb`}},
+		{"fdb add", []string{"fdb add needs an entry"}},
+		{"fdb append", []string{"fdb add needs an entry"}},
+		{"fdb add 52:54:00:12:34:56 dev vx0", []string{`missing "dst ADDR"`}},
+		{"fdb add 52:54:00:12:34:56 dst 198.51.100.2", []string{`missing "dev NAME"`}},
+		{"fdb add ff:ff:ff:ff:ff:ff dst 198.51.100.2 dev vx0", []string{"broadcast", "00:00:00:00:00:00"}},
+		{"fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev vx0 vlan 5", []string{`keyword "vlan" is not supported`}},
+		{"fdb del", []string{"fdb del needs an entry"}},
+		{"fdb del 52:54:00:12:34:56", []string{`missing "dev NAME"`}},
+		{"fdb show vx0 extra", []string{`unexpected word "extra" after fdb show vx0`}},
+		{"fdb show dev", []string{`"dev" needs a name`}},
+		{"mirror foo", []string{`unknown command "foo" after mirror; try: xtunnel mirror help`}},
+		{"mirror add", []string{"mirror add needs a mirror"}},
+		{"mirror add dev eth1 both", []string{`missing "to NAME"`}},
+		{"mirror add dev eth1 to erspan1", []string{"needs a direction"}},
+		{"mirror add dev eth1 ingress egress to erspan1", []string{`"egress" conflicts with "ingress"`}},
+		{"mirror add dev eth1 both to erspan1 sample 1/0", []string{`bad sample "1/0"`}},
+		{"mirror add dev eth1 both to eth1", []string{"would loop"}},
+		{"mirror del", []string{"mirror del needs a device"}},
+		{"mirror del dev eth1 to erspan1", []string{`"to" is not needed by mirror del`}},
+		{"mirror show eth1 eth2", []string{`unexpected word "eth2" after mirror show eth1`}},
+		{"help fdb foo", []string{`unknown command "foo" after help fdb; try: xtunnel fdb help`}},
+		{"help fdb add x", []string{`unexpected word "x" after help fdb add`}},
+		{"help mirror foo", []string{`unknown command "foo" after help mirror`}},
 		{"fou foo", []string{`unknown command "foo" after fou; try: xtunnel fou help`}},
 		{"fou add", []string{"fou add needs a port"}},
 		{"fou add port 5555", []string{"needs what it carries"}},
@@ -197,7 +291,9 @@ func TestParseCommandErrors(t *testing.T) {
 func TestMutates(t *testing.T) {
 	for cmd, want := range map[string]bool{
 		"attach": true, "detach": true, "link add": true, "link del": true, "fou add": true, "fou del": true,
-		"link show": false, "fou show": false, "stats": false, "features": false, "help": false,
+		"fdb add": true, "fdb del": true, "mirror add": true, "mirror del": true,
+		"link show": false, "fou show": false, "fdb show": false, "mirror show": false,
+		"stats": false, "features": false, "help": false,
 	} {
 		if got := (invocation{cmd: cmd}).mutates(); got != want {
 			t.Errorf("%s: mutates() = %v, want %v", cmd, got, want)
@@ -216,6 +312,8 @@ func TestReport(t *testing.T) {
 		{usageErrorf("unknown command %q; try: xtunnel help", "lnk"), 2, "xtunnel: unknown command \"lnk\"; try: xtunnel help\n"},
 		{fmt.Errorf("wrapped: %w", usageErrorf("bad")), 2, "xtunnel: wrapped: bad\n"},
 		{&exitError{code: 2}, 2, ""},
+		{fmt.Errorf("mirror del: %w", errors.Join(errors.New("detach ingress: busy"), errors.New("detach egress: busy"))), 1,
+			"xtunnel: mirror del: detach ingress: busy; detach egress: busy\n"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
@@ -224,6 +322,9 @@ func TestReport(t *testing.T) {
 		}
 	}
 }
+
+// The real dataplane is what the commands use.
+var _ plane = (*dataplane.Dataplane)(nil)
 
 // fakePlane records calls and returns canned answers.
 type fakePlane struct {
@@ -234,7 +335,34 @@ type fakePlane struct {
 	warnings []string
 	notes    []string
 	fou      []tunnel.FOUPort
+	fdb      []dataplane.FDBEntry
+	mirrors  []dataplane.Mirror
 	err      error
+}
+
+func (p *fakePlane) AddFDB(e tunnel.FDBEntry) error {
+	p.calls = append(p.calls, "fdb add "+e.String())
+	return p.err
+}
+func (p *fakePlane) DelFDB(e tunnel.FDBEntry) error {
+	p.calls = append(p.calls, "fdb del "+e.String())
+	return p.err
+}
+func (p *fakePlane) FDB(dev string) ([]dataplane.FDBEntry, error) {
+	p.calls = append(p.calls, "fdb "+dev)
+	return p.fdb, p.err
+}
+func (p *fakePlane) AddMirror(m tunnel.Mirror) error {
+	p.calls = append(p.calls, "mirror add "+m.String())
+	return p.err
+}
+func (p *fakePlane) DelMirror(m tunnel.Mirror) error {
+	p.calls = append(p.calls, "mirror del "+m.Dev+" "+m.Direction())
+	return p.err
+}
+func (p *fakePlane) Mirrors(dev string) ([]dataplane.Mirror, error) {
+	p.calls = append(p.calls, "mirrors "+dev)
+	return p.mirrors, p.err
 }
 
 func (p *fakePlane) AddFOU(f tunnel.FOUPort) error {
@@ -323,6 +451,20 @@ func TestRunNotRoot(t *testing.T) {
 		{"attach", 2, "xtunnel: attach needs a name"},
 		{"--xdp-mode drv attach eth0", 2, `xtunnel: --xdp-mode: "drv" is not an XDP mode`},
 		{"lnk", 2, `xtunnel: unknown command "lnk"; try: xtunnel help`},
+		{"fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev vx0", 1, "xtunnel: fdb add needs root"},
+		{"fdb append 00:00:00:00:00:00 dst 198.51.100.2 dev vx0", 1, "xtunnel: fdb add needs root"},
+		{"fdb del 52:54:00:12:34:56 dev vx0", 1, "xtunnel: fdb del needs root"},
+		{"mirror add dev eth1 both to erspan1", 1, "xtunnel: mirror add needs root"},
+		{"mirror add dev eth1 both to erspan1 --sample 1/10", 1, "xtunnel: mirror add needs root"},
+		{"mirror del dev eth1", 1, "xtunnel: mirror del needs root"},
+		{"fdb add 52:54:00:12:34:56 dev vx0", 2, `xtunnel: missing "dst ADDR"`},
+		{"mirror add dev eth1 both", 2, `xtunnel: missing "to NAME"`},
+		{"-6 fdb show", 2, "xtunnel: -6 applies to fou add, fou del and fou show only, not to fdb show"},
+		{"--sample 1/10 fdb show", 2, "xtunnel: --sample applies to mirror add only, not to fdb show"},
+		{"mirror del dev eth1 --sample 2", 2, "xtunnel: --sample applies to mirror add only, not to mirror del"},
+		{"mirror add dev eth1 both to erspan1 --sample 1/0", 2, `xtunnel: bad --sample "1/0"`},
+		{"mirror add dev eth1 both to erspan1 sample 2 --sample 3", 2, `xtunnel: duplicate keyword "--sample" (same as "sample")`},
+		{"mirror add dev eth1 both to erspan1 --sample", 2, "xtunnel: flag needs an argument: --sample"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -360,6 +502,21 @@ func TestRunHelp(t *testing.T) {
 		{"fou add port 5555 -h", []string{"Usage: xtunnel fou add"}},
 		{"help fou show", []string{"xtunnel fou show [-6]"}},
 		{"-6 fou help", []string{"Usage: xtunnel fou"}},
+		{"help", []string{"fdb add MAC dst ADDR dev NAME", "fdb show [dev NAME]", "see: xtunnel fdb help",
+			"mirror add dev MON ingress|egress|both to NAME [sample 1/N]", "mirror show [dev MON]", "see: xtunnel mirror help",
+			"--sample 1/N"}},
+		{"fdb help", []string{"Usage: xtunnel fdb add MAC dst ADDR dev NAME\n       xtunnel fdb append MAC dst ADDR dev NAME\n",
+			"       xtunnel fdb del MAC dev NAME [dst ADDR]\n", "       xtunnel fdb show [dev NAME]\n  MAC ", "flood list"}},
+		{"help fdb", []string{"Usage: xtunnel fdb add"}},
+		{"help fdb show", []string{"Usage: xtunnel fdb add", "xtunnel fdb show [dev NAME]"}},
+		{"fdb append --help", []string{"Usage: xtunnel fdb add"}},
+		{"fdb add 52:54:00:12:34:56 -h", []string{"Usage: xtunnel fdb add"}},
+		{"fd -h", []string{"Usage: xtunnel fdb add"}},
+		{"mirror help", []string{"Usage: xtunnel mirror add dev MON ingress|egress|both to NAME [sample 1/N]\n",
+			"       xtunnel mirror del dev MON [ingress|egress|both]\n", "       xtunnel mirror show [dev MON]\n  MON ", "matchall"}},
+		{"help mirror del", []string{"Usage: xtunnel mirror add"}},
+		{"mirror add dev eth1 --help", []string{"Usage: xtunnel mirror add"}},
+		{"--sample 2 mirror help", []string{"Usage: xtunnel mirror add"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -466,6 +623,71 @@ func TestRunWithFake(t *testing.T) {
 			calls: "add name sit0 mtu 1400 type sit local 198.51.100.1 isatap,close"},
 		{name: "link add ip6tnl", args: "link add t6 type ip6tnl mode any local 2001:db8::1 remote 2001:db8::2 encaplimit none flowlabel inherit",
 			calls: "add name t6 type ip6tnl mode any local 2001:db8::1 remote 2001:db8::2 flowlabel inherit encaplimit none,close"},
+
+		{name: "fdb add", args: "fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev vx0",
+			calls: "fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev vx0,close"},
+		{name: "fdb append flood -v", args: "-v fdb append 00:00:00:00:00:00 dst 198.51.100.3 dev vx0",
+			stderr: "xtunnel: added fdb 00:00:00:00:00:00 dst 198.51.100.3 dev vx0\n",
+			calls:  "fdb add 00:00:00:00:00:00 dst 198.51.100.3 dev vx0,close"},
+		{name: "fdb add json", args: "fdb add 52:54:00:12:34:56 dst 2001:db8::2 dev vx6 --json",
+			stdout: "{\n  \"dev\": \"vx6\",\n  \"mac\": \"52:54:00:12:34:56\",\n  \"dst\": \"2001:db8::2\",\n  \"learned\": false\n}\n",
+			calls:  "fdb add 52:54:00:12:34:56 dst 2001:db8::2 dev vx6,close"},
+		{name: "fdb add error named by the dataplane", args: "fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev gre1",
+			plane: fakePlane{err: errors.New("fdb add: gre1 sends everything to its remote 198.51.100.2; only vxlan and geneve links with remote any have an FDB")},
+			code:  1, stderr: "xtunnel: fdb add: gre1 sends everything to its remote 198.51.100.2; only vxlan and geneve links with remote any have an FDB\n",
+			calls: "fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev gre1,close"},
+		{name: "fdb add error", args: "fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev vx0", plane: fakePlane{err: errors.New("map full")},
+			code: 1, stderr: "xtunnel: fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev vx0: map full\n",
+			calls: "fdb add 52:54:00:12:34:56 dst 198.51.100.2 dev vx0,close"},
+		{name: "fdb del", args: "-v fdb del 52:54:00:12:34:56 dev vx0", stderr: "xtunnel: deleted fdb 52:54:00:12:34:56 dev vx0\n",
+			calls: "fdb del 52:54:00:12:34:56 dev vx0,close"},
+		{name: "fdb del json prints nothing", args: "--json fdb delete 00:00:00:00:00:00 dev vx0 dst 198.51.100.3",
+			calls: "fdb del 00:00:00:00:00:00 dst 198.51.100.3 dev vx0,close"},
+		{name: "fdb del error", args: "fdb del 52:54:00:12:34:56 dev vx0", plane: fakePlane{err: errors.New("no such entry")},
+			code: 1, stderr: "xtunnel: fdb del 52:54:00:12:34:56 dev vx0: no such entry\n", calls: "fdb del 52:54:00:12:34:56 dev vx0,close"},
+		{name: "fdb show", args: "fdb show", plane: fakePlane{fdb: testFDB},
+			stdout: testFDBText, calls: "fdb ,close"},
+		{name: "fdb alone shows", args: "fdb", plane: fakePlane{fdb: testFDB[:1]},
+			stdout: "52:54:00:12:34:56 dst 198.51.100.2 dev vx0\n", calls: "fdb ,close"},
+		{name: "fdb show dev", args: "fdb show dev vx0", calls: "fdb vx0,close"},
+		{name: "fdb show json", args: "fdb ls --json", plane: fakePlane{fdb: testFDB[:1]},
+			stdout: "[\n  {\n    \"dev\": \"vx0\",\n    \"mac\": \"52:54:00:12:34:56\",", calls: "fdb ,close"},
+		{name: "fdb show json empty", args: "fdb show --json", stdout: "[]\n", calls: "fdb ,close"},
+		{name: "fdb show error", args: "fdb show vx9", plane: fakePlane{err: errors.New("no xtunnel link named vx9 (xtunnel link show lists them)")},
+			code: 1, stderr: "xtunnel: fdb show: no xtunnel link named vx9 (xtunnel link show lists them)\n", calls: "fdb vx9,close"},
+
+		{name: "mirror add", args: "mirror add dev eth1 both to erspan1", calls: "mirror add dev eth1 both to erspan1,close"},
+		{name: "mirror add sample -v", args: "-v mirror add dev eth1 ingress to erspan1 sample 1/10",
+			stderr: "xtunnel: added mirror dev eth1 ingress to erspan1 sample 1/10\n",
+			calls:  "mirror add dev eth1 ingress to erspan1 sample 1/10,close"},
+		{name: "mirror add --sample", args: "mirror add --sample 1/10 dev eth1 both to erspan1",
+			calls: "mirror add dev eth1 both to erspan1 sample 1/10,close"},
+		{name: "mirror add --sample=N", args: "mirror add dev eth1 egress to erspan1 --sample=25",
+			calls: "mirror add dev eth1 egress to erspan1 sample 1/25,close"},
+		{name: "mirror add -- --sample", args: "mirror add -- dev eth1 both to erspan1 --sample 1/4",
+			calls: "mirror add dev eth1 both to erspan1 sample 1/4,close"},
+		{name: "mirror add json", args: "--json mirror add dev eth1 both to erspan1",
+			stdout: `"direction": "egress"`, calls: "mirror add dev eth1 both to erspan1,close"},
+		{name: "mirror add error", args: "mirror add dev eth1 both to gre1",
+			plane: fakePlane{err: errors.New("mirror add: gre1 is a gre link; mirror into an erspan or ip6erspan link")},
+			code:  1, stderr: "xtunnel: mirror add: gre1 is a gre link; mirror into an erspan or ip6erspan link\n",
+			calls: "mirror add dev eth1 both to gre1,close"},
+		{name: "mirror del", args: "-v mirror del dev eth1", stderr: "xtunnel: deleted mirror dev eth1 both\n",
+			calls: "mirror del eth1 both,close"},
+		{name: "mirror del ingress", args: "mirror delete dev eth1 ingress", calls: "mirror del eth1 ingress,close"},
+		{name: "mirror del joined errors", args: "mirror del dev eth1",
+			plane: fakePlane{err: errors.Join(errors.New("detach tcx: busy"), errors.New("delete map entry: busy"))},
+			code:  1, stderr: "xtunnel: mirror del dev eth1 both: detach tcx: busy; delete map entry: busy\n",
+			calls: "mirror del eth1 both,close"},
+		{name: "mirror show", args: "mirror show", plane: fakePlane{mirrors: testMirrors},
+			stdout: testMirrorsText, calls: "mirrors ,close"},
+		{name: "mirror alone shows", args: "mirror", calls: "mirrors ,close"},
+		{name: "mirror show dev", args: "mirror show dev eth1", calls: "mirrors eth1,close"},
+		{name: "mirror show json", args: "mirror show --json", plane: fakePlane{mirrors: testMirrors[:1]},
+			stdout: `"tc_mode": "tcx"`, calls: "mirrors ,close"},
+		{name: "mirror show json empty", args: "--json mirror", stdout: "[]\n", calls: "mirrors ,close"},
+		{name: "mirror show error", args: "mirror show", plane: fakePlane{err: errors.New("broken")},
+			code: 1, stderr: "xtunnel: mirror show: broken\n", calls: "mirrors ,close"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

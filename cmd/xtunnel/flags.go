@@ -18,7 +18,8 @@ type Flags struct {
 	XDPMode xdpMode
 	TCMode  tcMode
 	Verbose bool
-	IPv6    bool // -6: fou add|del name an IPv6 listener; fou show lists only those
+	IPv6    bool   // -6: fou add|del name an IPv6 listener; fou show lists only those
+	Sample  string // --sample 1/N: mirror add's sample word, as a flag
 	Help    bool
 	Version bool
 }
@@ -32,6 +33,7 @@ func (f *Flags) SetFlags(fs *pflag.FlagSet) {
 	fs.Var(&f.TCMode, "tc-mode", "how TC programs attach: auto, tcx or clsact")
 	fs.BoolVarP(&f.Verbose, "verbose", "v", false, "say what was done; link show prints the link add words of each tunnel")
 	fs.BoolVarP(&f.IPv6, "ipv6", "6", false, "fou add, fou del: the port listens on IPv6; fou show: only those ports")
+	fs.StringVar(&f.Sample, "sample", "", "mirror add: sample `1/N`, one frame in N (the same as its sample word)")
 	fs.BoolVarP(&f.Help, "help", "h", false, "print help")
 	fs.BoolVar(&f.Version, "version", false, "print the version")
 }

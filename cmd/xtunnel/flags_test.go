@@ -95,6 +95,12 @@ func TestParseFlags(t *testing.T) {
 		{"link show -- --json", defaults, "link show --json"},
 		{"fou add port 5555 gue -6", with(func(f *Flags) { f.IPv6 = true }), "fou add port 5555 gue"},
 		{"--ipv6 fou show", with(func(f *Flags) { f.IPv6 = true }), "fou show"},
+		{"mirror add dev eth1 both to erspan1 --sample 1/10", with(func(f *Flags) { f.Sample = "1/10" }), "mirror add dev eth1 both to erspan1"},
+		{"--sample=5 mirror add dev eth1 both to erspan1", with(func(f *Flags) { f.Sample = "5" }), "mirror add dev eth1 both to erspan1"},
+		{"mirror add dev eth1 both to erspan1 sample 1/10", defaults, "mirror add dev eth1 both to erspan1 sample 1/10"},
+		{"mirror add -- dev eth1 both to erspan1 --sample 1/10", defaults, "mirror add dev eth1 both to erspan1 --sample 1/10"},
+		{"fdb add 52:54:00:12:34:56 dst 2001:db8::2 dev vx0 --json", with(func(f *Flags) { f.JSON = true }),
+			"fdb add 52:54:00:12:34:56 dst 2001:db8::2 dev vx0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -127,6 +133,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"link show -j", []string{"'j'", "xtunnel help"}},
 		{"link show --bpffs", []string{"--bpffs", "needs an argument"}},
 		{"--json=maybe link show", []string{"--json", "maybe"}},
+		{"mirror add dev eth1 both to erspan1 --sample", []string{"--sample", "needs an argument"}},
+		{"mirror add dev eth1 both to erspan1 --sampel 2", []string{"--sampel", "xtunnel help"}},
 	}
 	for _, tt := range tests {
 		var f Flags

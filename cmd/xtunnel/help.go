@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -20,15 +21,29 @@ Commands (a unique prefix is enough, as with ip: xtunnel l sh):
   fou add port P ...   open a FOU or GUE receive port; see: xtunnel fou help
   fou del port P [-6]  close it (also: delete)
   fou show [-6]        list the FOU and GUE ports (also: list, ls)
+  fdb add MAC dst ADDR dev NAME
+                       send frames for MAC through the vxlan or geneve
+                       tunnel NAME to the peer ADDR (also: append);
+                       see: xtunnel fdb help
+  fdb del MAC dev NAME [dst ADDR]
+                       delete forwarding entries (also: delete)
+  fdb show [dev NAME]  list them, learned ones with their age (also: list, ls)
+  mirror add dev MON ingress|egress|both to NAME [sample 1/N]
+                       copy MON's frames into the erspan tunnel NAME;
+                       see: xtunnel mirror help
+  mirror del dev MON [ingress|egress|both]
+                       stop copying them (also: delete)
+  mirror show [dev MON]
+                       list mirrors and what they copied (also: list, ls)
   stats [NAME]         packet counters per tunnel, and why packets were
                        dropped or passed to the kernel
   features             what the running kernel offers xtunnel
   help [COMMAND]       this text, or help on one command
 
-attach, detach, link add, link del, fou add and fou del need root.
+attach, detach and the add and del of link, fou, fdb and mirror need root.
 `
 
-const linkUsageText = `Usage: xtunnel link add [name] NAME type gre|ipip|sit|ip6tnl|ip6gre local ADDR remote ADDR [OPTIONS]
+const linkUsageText = `Usage: xtunnel link add [name] NAME type TYPE [local ADDR] [remote ADDR] [OPTIONS]
        xtunnel link del NAME
        xtunnel link show [NAME]
 
@@ -40,6 +55,24 @@ const fouUsageText = `Usage: xtunnel fou add port PORT ipproto 4|41|47 [-6]
        xtunnel fou show [-6]
 
 `
+
+// commandUsage turns a grammar from the tunnel package (FDBUsage,
+// MirrorUsage) into a usage text: its first lines, the command lines up
+// to the first indented one, become "Usage: xtunnel ..." lines.
+func commandUsage(grammar string) string {
+	lines := strings.Split(grammar, "\n")
+	for i, l := range lines {
+		if l == "" || strings.HasPrefix(l, " ") {
+			break
+		}
+		prefix := "       xtunnel "
+		if i == 0 {
+			prefix = "Usage: xtunnel "
+		}
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
 
 var topicText = map[string]string{
 	"attach": `Usage: xtunnel attach IFNAME
@@ -81,6 +114,10 @@ func writeHelp(w io.Writer, topic string, fs *pflag.FlagSet) error {
 		_, err = fmt.Fprintf(w, "%s%s\n", linkUsageText, tunnel.LinkAddUsage)
 	case "fou", "fou add", "fou del", "fou show":
 		_, err = fmt.Fprintf(w, "%s%s\n", fouUsageText, tunnel.FOUUsage)
+	case "fdb", "fdb add", "fdb del", "fdb show":
+		_, err = io.WriteString(w, commandUsage(tunnel.FDBUsage))
+	case "mirror", "mirror add", "mirror del", "mirror show":
+		_, err = io.WriteString(w, commandUsage(tunnel.MirrorUsage))
 	default:
 		text, ok := topicText[topic]
 		if !ok {

@@ -1,7 +1,10 @@
 // Command xtunnel drives the xtunnel dataplane with iproute2's grammar:
-// every `ip link add ... type gre|ipip|sit|ip6tnl|ip6gre` and `ip fou`
-// recipe works with ip replaced by xtunnel. Each call is a short-lived
-// process that edits pinned BPF state.
+// every `ip link add ... type gre|ipip|sit|ip6tnl|ip6gre|gretap|
+// ip6gretap|erspan|ip6erspan|vxlan|geneve` and `ip fou` recipe works with
+// ip replaced by xtunnel, `bridge fdb` for vxlan and geneve peers with
+// bridge replaced by xtunnel, and `xtunnel mirror` does what a tc
+// matchall mirred mirror into an erspan link does. Each call is a
+// short-lived process that edits pinned BPF state.
 package main
 
 import (
@@ -11,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -35,7 +39,8 @@ func report(err error, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	if msg := err.Error(); msg != "" {
+	// One line, even for errors joined with errors.Join.
+	if msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "); msg != "" {
 		fmt.Fprintf(stderr, "xtunnel: %s\n", msg)
 	}
 	return code

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/xtunnel/xtunnel/dataplane"
 	"github.com/xtunnel/xtunnel/tunnel"
@@ -26,9 +28,18 @@ func writeJSON(w io.Writer, v any) error {
 //
 //	gre1: gre remote 198.51.100.2 local 198.51.100.1 ttl 64 key 42 dev eth0 mtu 1468 id 0
 //	t6: ip6tnl mode any remote 2001:db8::2 local 2001:db8::1 hoplimit 64 encaplimit none dev eth0 mtu 1452 id 1
+//	vx0: vxlan id 42 remote any local 198.51.100.1 ttl 64 dstport 4789 learning dev eth0 mtu 1450 id 2
+//
+// A vxlan or geneve tunnel's VNI follows its type, as with ip -d link
+// show (the last id is xtunnel's own number for the tunnel), and its
+// dstport is printed even at the default.
 func formatLink(l dataplane.Link) string {
 	s := l.Spec
 	b := []string{s.Name + ":", s.Type.String()}
+	udp := s.Type == tunnel.VXLAN || s.Type == tunnel.GENEVE
+	if udp {
+		b = append(b, "id", strconv.FormatUint(uint64(s.VNI), 10))
+	}
 	b = append(b, s.ModeWords()...)
 	b = append(b, "remote", addrString(s.Remote), "local", addrString(s.Local))
 	if s.ISATAP {
@@ -51,6 +62,12 @@ func formatLink(l dataplane.Link) string {
 		b = append(b, "ignore-df")
 	}
 	b = append(b, s.EncapWords()...)
+	if udp && s.DstPort == s.Type.DefaultDstPort() {
+		// EthernetWords leaves the default out; it starts with dstport
+		// when it is another.
+		b = append(b, "dstport", strconv.Itoa(int(s.DstPort)))
+	}
+	b = append(b, s.EthernetWords()...)
 	if dev := underlay(l); dev != "" {
 		b = append(b, "dev", dev)
 	}
@@ -155,6 +172,39 @@ type linkJSON struct {
 	FlowInherit bool       `json:"flowlabel_inherit,omitempty"`
 	EncapLimit  *uint8     `json:"encap_limit,omitempty"` // when the option is sent
 	Encap       *encapJSON `json:"encap,omitempty"`
+
+	// vxlan, geneve
+	VNI               *uint32         `json:"vni,omitempty"`
+	DstPort           uint16          `json:"dstport,omitempty"`
+	SrcPort           *portRangeJSON  `json:"srcport,omitempty"` // vxlan: when not the default 32768..60999
+	DF                string          `json:"df,omitempty"`      // over IPv4: unset, set or inherit
+	UDPCsum           bool            `json:"udpcsum,omitempty"`
+	UDP6ZeroCsumTx    bool            `json:"udp6zerocsumtx,omitempty"`
+	UDP6ZeroCsumRx    bool            `json:"udp6zerocsumrx,omitempty"`
+	InnerProtoInherit bool            `json:"innerprotoinherit,omitempty"`
+	GeneveOpts        []geneveOptJSON `json:"geneve_opts,omitempty"`
+	Learning          bool            `json:"learning,omitempty"`
+	Ageing            uint32          `json:"ageing,omitempty"` // seconds, when learning
+
+	// erspan, ip6erspan
+	ERSPANVer   uint8   `json:"erspan_ver,omitempty"`
+	ERSPANIndex *uint32 `json:"erspan_index,omitempty"` // version 1
+	ERSPANDir   string  `json:"erspan_dir,omitempty"`   // version 2: ingress or egress
+	ERSPANHWID  *uint8  `json:"erspan_hwid,omitempty"`  // version 2
+}
+
+// portRangeJSON is a vxlan tunnel's UDP source port range.
+type portRangeJSON struct {
+	Min uint16 `json:"min"`
+	Max uint16 `json:"max"`
+}
+
+// geneveOptJSON is one Geneve option; the data is in hex.
+type geneveOptJSON struct {
+	Class    uint16 `json:"class"`
+	Type     uint8  `json:"type"`
+	Critical bool   `json:"critical"`
+	Data     string `json:"data"`
 }
 
 // encapJSON is a tunnel's FOU or GUE encapsulation.
@@ -186,7 +236,7 @@ func linkOut(l dataplane.Link) linkJSON {
 	}
 	j.ISATAP, j.IgnoreDF = s.ISATAP, s.IgnoreDF
 	j.ICsum, j.OCsum, j.ISeq, j.OSeq = s.ICsum, s.OCsum, s.ISeq, s.OSeq
-	if s.Type.Outer6() && !s.FlowInherit {
+	if s.Outer6() && !s.FlowInherit {
 		v := s.FlowLabel
 		j.FlowLabel = &v
 	}
@@ -197,7 +247,37 @@ func linkOut(l dataplane.Link) linkJSON {
 	if e := s.Encap; e.Type != tunnel.EncapNone {
 		j.Encap = &encapJSON{Type: e.Type.String(), SPort: e.SPort, DPort: e.DPort, Csum: e.Csum}
 	}
+	ethernetOut(&j, s)
 	return j
+}
+
+// ethernetOut fills the fields of the vxlan, geneve and erspan types.
+func ethernetOut(j *linkJSON, s tunnel.Spec) {
+	switch s.Type {
+	case tunnel.VXLAN, tunnel.GENEVE:
+		vni := s.VNI
+		j.VNI, j.DstPort = &vni, s.DstPort
+		if s.SrcPortMin != 0 || s.SrcPortMax != 0 {
+			j.SrcPort = &portRangeJSON{Min: s.SrcPortMin, Max: s.SrcPortMax}
+		}
+		if !s.Outer6() {
+			j.DF = s.DF.String()
+		}
+		j.UDPCsum, j.UDP6ZeroCsumTx, j.UDP6ZeroCsumRx = s.UDPCsum, s.UDP6ZeroCsumTx, s.UDP6ZeroCsumRx
+		j.InnerProtoInherit, j.Learning, j.Ageing = s.InnerProtoInherit, s.Learning, s.Ageing
+		for _, o := range s.GeneveOptions() {
+			j.GeneveOpts = append(j.GeneveOpts, geneveOptJSON{Class: o.Class, Type: o.Type, Critical: o.Critical(), Data: hex.EncodeToString(o.Data)})
+		}
+	case tunnel.ERSPAN, tunnel.IP6ERSPAN:
+		j.ERSPANVer = s.ERSPANVer
+		if s.ERSPANVer == 1 {
+			idx := s.ERSPANIndex
+			j.ERSPANIndex = &idx
+		} else {
+			hwid := s.ERSPANHWID
+			j.ERSPANDir, j.ERSPANHWID = s.ERSPANDir.String(), &hwid
+		}
+	}
 }
 
 // fouName names a FOU port as fou del does: "port 5555 -6".
@@ -374,4 +454,94 @@ func writeFeatures(w io.Writer, feats []dataplane.Feature, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Name, ok, f.Detail)
 	}
 	return tw.Flush()
+}
+
+// sortedFDB is entries sorted by tunnel, MAC (the flood list first) and
+// dst; never nil, so that JSON prints [].
+func sortedFDB(entries []dataplane.FDBEntry) []dataplane.FDBEntry {
+	out := append([]dataplane.FDBEntry{}, entries...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Dev != b.Dev {
+			return a.Dev < b.Dev
+		}
+		if a.MAC != b.MAC {
+			return a.MAC < b.MAC
+		}
+		return a.Dst.Less(b.Dst)
+	})
+	return out
+}
+
+// formatFDB is one `fdb show` line, the words of fdb add followed, for a
+// learned entry, by its age: "52:54:00:12:34:56 dst 198.51.100.2 dev
+// vx0", "52:54:00:ab:cd:ef dst 198.51.100.3 dev vx0 learned age 12s".
+// The flood list is the entries of MAC 00:00:00:00:00:00, one a peer, as
+// bridge fdb show prints them.
+func formatFDB(e dataplane.FDBEntry) string {
+	b := []string{e.MAC, "dst", addrString(e.Dst), "dev", e.Dev}
+	if e.Learned {
+		b = append(b, "learned", "age", strconv.FormatInt(int64(e.Age/time.Second), 10)+"s")
+	}
+	return strings.Join(b, " ")
+}
+
+// writeFDB prints one entry a line, sorted.
+func writeFDB(w io.Writer, entries []dataplane.FDBEntry) error {
+	var b strings.Builder
+	for _, e := range sortedFDB(entries) {
+		fmt.Fprintln(&b, formatFDB(e))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// sortedMirrors is ms sorted by monitored netdev, ingress before egress;
+// never nil, so that JSON prints [].
+func sortedMirrors(ms []dataplane.Mirror) []dataplane.Mirror {
+	out := append([]dataplane.Mirror{}, ms...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Dev != b.Dev {
+			return a.Dev < b.Dev
+		}
+		return a.Direction == "ingress" && b.Direction != "ingress"
+	})
+	return out
+}
+
+// formatMirror is one `mirror show` line: "dev eth1 ingress to erspan1
+// sample 1/1 copied 10 skipped 0 (tcx)"; skipped counts the frames that
+// sampling left out.
+func formatMirror(m dataplane.Mirror) string {
+	line := fmt.Sprintf("dev %s %s to %s sample 1/%d copied %d skipped %d", m.Dev, m.Direction, m.To, m.Sample, m.Packets, m.Skipped)
+	if m.Mode != "" {
+		line += " (" + m.Mode + ")"
+	}
+	return line
+}
+
+// writeMirrors prints one mirror direction a line, sorted.
+func writeMirrors(w io.Writer, ms []dataplane.Mirror) error {
+	var b strings.Builder
+	for _, m := range sortedMirrors(ms) {
+		fmt.Fprintln(&b, formatMirror(m))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mirrorsOf is m as mirror show lists it before it has copied anything:
+// one entry a direction.
+func mirrorsOf(m tunnel.Mirror) []dataplane.Mirror {
+	var out []dataplane.Mirror
+	for _, d := range []struct {
+		on   bool
+		name string
+	}{{m.Ingress, "ingress"}, {m.Egress, "egress"}} {
+		if d.on {
+			out = append(out, dataplane.Mirror{Dev: m.Dev, Direction: d.name, To: m.To, Sample: m.Sample})
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xtunnel/xtunnel/dataplane"
 	"github.com/xtunnel/xtunnel/tunnel"
@@ -368,5 +369,257 @@ slowpath-gre  no   no ip_gre driver: fast path only
 	buf.Reset()
 	if err := writeFeatures(&buf, nil, true); err != nil || buf.String() != "[]\n" {
 		t.Errorf("writeFeatures(nil, json) = %q, %v", buf.String(), err)
+	}
+}
+
+// ethernetLinks are links of the Ethernet types, and how link show
+// prints them.
+var ethernetLinks = []struct {
+	args string // link add words
+	want string // link show line
+}{
+	{"vx0 type vxlan id 42 local 198.51.100.1 remote 198.51.100.2",
+		"vx0: vxlan id 42 remote 198.51.100.2 local 198.51.100.1 ttl 64 dstport 4789 dev eth0 mtu 1468 id 0"},
+	{"vx1 type vxlan id 7 local 198.51.100.1 dstport 8472 srcport 1000 2000 df inherit udpcsum learning ageing 60 tos inherit",
+		"vx1: vxlan id 7 remote any local 198.51.100.1 ttl 64 tos inherit dstport 8472 srcport 1000 2000 df inherit udpcsum learning ageing 60 dev eth0 mtu 1468 id 0"},
+	{"vx2 type vxlan id 0 local 198.51.100.1 learning",
+		"vx2: vxlan id 0 remote any local 198.51.100.1 ttl 64 dstport 4789 learning dev eth0 mtu 1468 id 0"},
+	{"vx6 type vxlan vni 9 local 2001:db8::1 remote 2001:db8::2 flowlabel 0x12345 udp6zerocsumtx udp6zerocsumrx ttl inherit",
+		"vx6: vxlan id 9 remote 2001:db8::2 local 2001:db8::1 ttl inherit flowlabel 0x12345 dstport 4789 udp6zerocsumtx udp6zerocsumrx dev eth0 mtu 1468 id 0"},
+	{"gnv0 type geneve id 7 remote 198.51.100.2 opt 0102:80:0000002a",
+		"gnv0: geneve id 7 remote 198.51.100.2 local any ttl 64 dstport 6081 opt 0102:80:0000002a dev eth0 mtu 1468 id 0"},
+	{"gnv1 type geneve id 8 remote any local 198.51.100.1 innerprotoinherit geneve_opts 0102:01:,ffff:7f:00000001deadbeef",
+		"gnv1: geneve id 8 remote any local 198.51.100.1 ttl 64 dstport 6081 innerprotoinherit opt 0102:01: opt ffff:7f:00000001deadbeef dev eth0 mtu 1468 id 0"},
+	{"gnv6 type geneve id 1 remote 2001:db8::2 dstport 6082",
+		"gnv6: geneve id 1 remote 2001:db8::2 local any ttl 64 dstport 6082 dev eth0 mtu 1468 id 0"},
+	{"gt0 type gretap local 198.51.100.1 remote 198.51.100.2 key 5 csum",
+		"gt0: gretap remote 198.51.100.2 local 198.51.100.1 ttl inherit key 5 csum dev eth0 mtu 1468 id 0"},
+	{"gt6 type ip6gretap local 2001:db8::1 remote 2001:db8::2 flowlabel 0x1",
+		"gt6: ip6gretap remote 2001:db8::2 local 2001:db8::1 hoplimit 64 flowlabel 0x00001 dev eth0 mtu 1468 id 0"},
+	{"erspan1 type erspan local 198.51.100.1 remote 198.51.100.2 key 10",
+		"erspan1: erspan remote 198.51.100.2 local 198.51.100.1 ttl inherit key 10 oseq erspan_ver 1 dev eth0 mtu 1468 id 0"},
+	{"erspan2 type erspan local 198.51.100.1 remote 198.51.100.2 key 10 erspan_ver 2 erspan_dir egress erspan_hwid 7",
+		"erspan2: erspan remote 198.51.100.2 local 198.51.100.1 ttl inherit key 10 oseq erspan_ver 2 erspan_dir egress erspan_hwid 7 dev eth0 mtu 1468 id 0"},
+	{"erspan3 type erspan local 198.51.100.1 remote 198.51.100.2 key 3 erspan_ver 1 erspan 123 seq",
+		"erspan3: erspan remote 198.51.100.2 local 198.51.100.1 ttl inherit key 3 seq erspan_ver 1 erspan 123 dev eth0 mtu 1468 id 0"},
+	{"e6 type ip6erspan local 2001:db8::1 remote 2001:db8::2 key 1 erspan_ver 2 encaplimit none",
+		"e6: ip6erspan remote 2001:db8::2 local 2001:db8::1 hoplimit 64 encaplimit none key 1 oseq erspan_ver 2 dev eth0 mtu 1468 id 0"},
+}
+
+func TestFormatLinkEthernetTypes(t *testing.T) {
+	for _, tt := range ethernetLinks {
+		s, err := tunnel.ParseLinkAdd(strings.Fields(tt.args))
+		if err != nil {
+			t.Fatalf("ParseLinkAdd(%q): %v", tt.args, err)
+		}
+		l := mkLink(func(l *dataplane.Link) { l.Spec = s })
+		if got := formatLink(l); got != tt.want {
+			t.Errorf("formatLink(%s)\n got %s\nwant %s", tt.args, got, tt.want)
+		}
+		var buf bytes.Buffer
+		if err := writeLinks(&buf, []dataplane.Link{l}, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		words := strings.Fields(strings.TrimPrefix(strings.Split(buf.String(), "\n")[1], "    xtunnel link add "))
+		if again, err := tunnel.ParseLinkAdd(words); err != nil || again != s {
+			t.Errorf("ParseLinkAdd(%q) = %+v, %v; want %+v", words, again, err, s)
+		}
+	}
+}
+
+// ethernetKeys are the JSON keys added with the Ethernet types.
+var ethernetKeys = []string{"vni", "dstport", "srcport", "df", "udpcsum", "udp6zerocsumtx", "udp6zerocsumrx",
+	"innerprotoinherit", "geneve_opts", "learning", "ageing", "erspan_ver", "erspan_index", "erspan_dir", "erspan_hwid"}
+
+func TestLinkOutEthernetTypes(t *testing.T) {
+	tests := []struct {
+		args string
+		want map[string]any // the ethernetKeys present, and flowlabel
+	}{
+		{"gre1 type gre local 198.51.100.1 remote 198.51.100.2", map[string]any{}},
+		{"gt6 type ip6gretap local 2001:db8::1 remote 2001:db8::2", map[string]any{"flowlabel": 0.0}},
+		{"vx0 type vxlan id 42 local 198.51.100.1 remote 198.51.100.2",
+			map[string]any{"vni": 42.0, "dstport": 4789.0, "df": "unset"}},
+		{"vx0 type vxlan id 0 local 198.51.100.1 srcport 1000 2000 df set udpcsum learning",
+			map[string]any{"vni": 0.0, "dstport": 4789.0, "srcport": map[string]any{"min": 1000.0, "max": 2000.0},
+				"df": "set", "udpcsum": true, "learning": true, "ageing": 300.0}},
+		{"vx6 type vxlan id 9 local 2001:db8::1 remote 2001:db8::2 flowlabel 0x12345 udp6zerocsumtx udp6zerocsumrx dstport 8472",
+			map[string]any{"vni": 9.0, "dstport": 8472.0, "flowlabel": 74565.0, "udp6zerocsumtx": true, "udp6zerocsumrx": true}},
+		{"gnv0 type geneve id 7 remote 198.51.100.2 innerprotoinherit opt 0102:80:0000002a opt 0103:01:",
+			map[string]any{"vni": 7.0, "dstport": 6081.0, "df": "unset", "innerprotoinherit": true, "geneve_opts": []any{
+				map[string]any{"class": 258.0, "type": 128.0, "critical": true, "data": "0000002a"},
+				map[string]any{"class": 259.0, "type": 1.0, "critical": false, "data": ""},
+			}}},
+		{"erspan1 type erspan local 198.51.100.1 remote 198.51.100.2 key 10",
+			map[string]any{"erspan_ver": 1.0, "erspan_index": 0.0}},
+		{"erspan1 type erspan local 198.51.100.1 remote 198.51.100.2 key 10 erspan 77",
+			map[string]any{"erspan_ver": 1.0, "erspan_index": 77.0}},
+		{"erspan2 type erspan local 198.51.100.1 remote 198.51.100.2 key 10 erspan_ver 2 erspan_dir egress erspan_hwid 7",
+			map[string]any{"erspan_ver": 2.0, "erspan_dir": "egress", "erspan_hwid": 7.0}},
+		{"e6 type ip6erspan local 2001:db8::1 remote 2001:db8::2 key 1 erspan_ver 2",
+			map[string]any{"erspan_ver": 2.0, "erspan_dir": "ingress", "erspan_hwid": 0.0, "flowlabel": 0.0}},
+	}
+	for _, tt := range tests {
+		s, err := tunnel.ParseLinkAdd(strings.Fields(tt.args))
+		if err != nil {
+			t.Fatalf("ParseLinkAdd(%q): %v", tt.args, err)
+		}
+		b, err := json.Marshal(linkOut(mkLink(func(l *dataplane.Link) { l.Spec = s })))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all map[string]any
+		if err := json.Unmarshal(b, &all); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]any{}
+		for _, k := range append(ethernetKeys, "flowlabel") {
+			if v, ok := all[k]; ok {
+				got[k] = v
+			}
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("linkOut(%s)\n got %v\nwant %v", tt.args, got, tt.want)
+		}
+		if words, _ := all["args"].([]any); len(words) != len(s.Args()) {
+			t.Errorf("linkOut(%s): args %v, want %q", tt.args, words, s.Args())
+		}
+	}
+}
+
+// testFDB is what the dataplane lists, in no order; testFDBText is how
+// fdb show prints it.
+var testFDB = []dataplane.FDBEntry{
+	{Dev: "vx0", MAC: "52:54:00:12:34:56", Dst: netip.MustParseAddr("198.51.100.2")},
+	{Dev: "vx0", MAC: "00:00:00:00:00:00", Dst: netip.MustParseAddr("198.51.100.4")},
+	{Dev: "vx0", MAC: "00:00:00:00:00:00", Dst: netip.MustParseAddr("198.51.100.3")},
+	{Dev: "vx0", MAC: "52:54:00:ab:cd:ef", Dst: netip.MustParseAddr("198.51.100.3"), Learned: true, Age: 12*time.Second + 700*time.Millisecond},
+	{Dev: "gnv0", MAC: "00:00:00:00:00:00", Dst: netip.MustParseAddr("2001:db8::2")},
+	{Dev: "gnv0", MAC: "52:54:00:00:00:01", Dst: netip.MustParseAddr("2001:db8::3"), Learned: true, Age: 300 * time.Millisecond},
+}
+
+const testFDBText = `00:00:00:00:00:00 dst 2001:db8::2 dev gnv0
+52:54:00:00:00:01 dst 2001:db8::3 dev gnv0 learned age 0s
+00:00:00:00:00:00 dst 198.51.100.3 dev vx0
+00:00:00:00:00:00 dst 198.51.100.4 dev vx0
+52:54:00:12:34:56 dst 198.51.100.2 dev vx0
+52:54:00:ab:cd:ef dst 198.51.100.3 dev vx0 learned age 12s
+`
+
+func TestWriteFDB(t *testing.T) {
+	input := append([]dataplane.FDBEntry(nil), testFDB...)
+	var buf bytes.Buffer
+	if err := writeFDB(&buf, input); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != testFDBText {
+		t.Errorf("writeFDB\n got:\n%s\nwant:\n%s", buf.String(), testFDBText)
+	}
+	if !reflect.DeepEqual(input, testFDB) {
+		t.Errorf("writeFDB sorted its argument")
+	}
+	// A static line is the words of fdb add.
+	e, err := tunnel.ParseFDBAdd(strings.Fields(formatFDB(testFDB[0])))
+	if err != nil || e.String() != formatFDB(testFDB[0]) {
+		t.Errorf("ParseFDBAdd(%q) = %v, %v", formatFDB(testFDB[0]), e, err)
+	}
+
+	buf.Reset()
+	if err := writeJSON(&buf, sortedFDB(testFDB[3:5])); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("bad JSON %s: %v", buf.String(), err)
+	}
+	want := []map[string]any{
+		{"dev": "gnv0", "mac": "00:00:00:00:00:00", "dst": "2001:db8::2", "learned": false},
+		{"dev": "vx0", "mac": "52:54:00:ab:cd:ef", "dst": "198.51.100.3", "learned": true, "age_ns": 12.7e9},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fdb JSON\n got %v\nwant %v", got, want)
+	}
+
+	buf.Reset()
+	if err := writeFDB(&buf, nil); err != nil || buf.Len() != 0 {
+		t.Errorf("writeFDB(nothing) = %q, %v", buf.String(), err)
+	}
+	buf.Reset()
+	if err := writeJSON(&buf, sortedFDB(nil)); err != nil || buf.String() != "[]\n" {
+		t.Errorf("fdb JSON of nothing = %q, %v", buf.String(), err)
+	}
+}
+
+// testMirrors is what the dataplane lists, in no order; testMirrorsText
+// is how mirror show prints it.
+var testMirrors = []dataplane.Mirror{
+	{Dev: "eth1", Direction: "egress", To: "erspan1", Sample: 1, Packets: 20, Mode: "tcx"},
+	{Dev: "eth1", Direction: "ingress", To: "erspan1", Sample: 1, Packets: 1234, Mode: "tcx"},
+	{Dev: "eth0", Direction: "ingress", To: "erspan2", Sample: 100, Packets: 5, Skipped: 495, Mode: "clsact"},
+	{Dev: "if9", Direction: "ingress", To: "erspan1", Sample: 1},
+}
+
+const testMirrorsText = `dev eth0 ingress to erspan2 sample 1/100 copied 5 skipped 495 (clsact)
+dev eth1 ingress to erspan1 sample 1/1 copied 1234 skipped 0 (tcx)
+dev eth1 egress to erspan1 sample 1/1 copied 20 skipped 0 (tcx)
+dev if9 ingress to erspan1 sample 1/1 copied 0 skipped 0
+`
+
+func TestWriteMirrors(t *testing.T) {
+	input := append([]dataplane.Mirror(nil), testMirrors...)
+	var buf bytes.Buffer
+	if err := writeMirrors(&buf, input); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != testMirrorsText {
+		t.Errorf("writeMirrors\n got:\n%s\nwant:\n%s", buf.String(), testMirrorsText)
+	}
+	if !reflect.DeepEqual(input, testMirrors) {
+		t.Errorf("writeMirrors sorted its argument")
+	}
+
+	buf.Reset()
+	if err := writeJSON(&buf, sortedMirrors(testMirrors[2:])); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("bad JSON %s: %v", buf.String(), err)
+	}
+	want := []map[string]any{
+		{"dev": "eth0", "direction": "ingress", "to": "erspan2", "sample": 100.0, "packets": 5.0, "skipped": 495.0, "tc_mode": "clsact"},
+		{"dev": "if9", "direction": "ingress", "to": "erspan1", "sample": 1.0, "packets": 0.0, "skipped": 0.0},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("mirror JSON\n got %v\nwant %v", got, want)
+	}
+
+	buf.Reset()
+	if err := writeMirrors(&buf, nil); err != nil || buf.Len() != 0 {
+		t.Errorf("writeMirrors(nothing) = %q, %v", buf.String(), err)
+	}
+	buf.Reset()
+	if err := writeJSON(&buf, sortedMirrors(nil)); err != nil || buf.String() != "[]\n" {
+		t.Errorf("mirror JSON of nothing = %q, %v", buf.String(), err)
+	}
+}
+
+func TestMirrorsOf(t *testing.T) {
+	tests := []struct {
+		m    tunnel.Mirror
+		want []dataplane.Mirror
+	}{
+		{tunnel.Mirror{Dev: "eth1", Ingress: true, Egress: true, To: "erspan1", Sample: 3}, []dataplane.Mirror{
+			{Dev: "eth1", Direction: "ingress", To: "erspan1", Sample: 3},
+			{Dev: "eth1", Direction: "egress", To: "erspan1", Sample: 3},
+		}},
+		{tunnel.Mirror{Dev: "eth1", Egress: true, To: "erspan1", Sample: 1}, []dataplane.Mirror{
+			{Dev: "eth1", Direction: "egress", To: "erspan1", Sample: 1},
+		}},
+	}
+	for _, tt := range tests {
+		if got := mirrorsOf(tt.m); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("mirrorsOf(%v) = %+v, want %+v", tt.m, got, tt.want)
+		}
 	}
 }
