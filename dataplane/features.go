@@ -75,7 +75,8 @@ func Features() []Feature {
 		probe("check_mtu", features.HaveProgramHelper(ebpf.SchedCLS, asm.FnCheckMtu), "bpf_check_mtu (5.12+)"),
 		probe("devmap_hash", features.HaveMapType(ebpf.DevMapHash), "XDP redirect map"),
 	)
-	for _, t := range []tunnel.Type{tunnel.GRE, tunnel.IPIP, tunnel.SIT, tunnel.IP6TNL, tunnel.IP6GRE} {
+	for _, t := range []tunnel.Type{tunnel.GRE, tunnel.IPIP, tunnel.SIT, tunnel.IP6TNL, tunnel.IP6GRE,
+		tunnel.GRETAP, tunnel.IP6GRETAP, tunnel.ERSPAN, tunnel.IP6ERSPAN, tunnel.GENEVE, tunnel.VXLAN} {
 		f := Feature{Name: "slowpath-" + t.String(), OK: kernelDriver(kernelModules[t])}
 		f.Detail = "kernel " + kernelModules[t] + " driver present"
 		if !f.OK {

@@ -83,6 +83,9 @@ func ethernetSpec(v loader.TunnelT, t *Tunnel) {
 	case udpTunnel(t.Type):
 		t.VNI = unwire(v.Vni) >> 8
 		t.DstPort = ntohs(v.EncapDport)
+		if v.SportMin != sportMin || v.SportMax != sportMax {
+			t.SrcPortMin, t.SrcPortMax = v.SportMin, v.SportMax
+		}
 		t.Learning = v.Flags&loader.FlagLearn != 0
 		if t.Learning {
 			t.Ageing = v.Ageing

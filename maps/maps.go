@@ -194,6 +194,9 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 		v.EncapDport = htons(t.Encap.DPort)
 	}
 	v.SportMin, v.SportMax = sportMin, sportMax
+	if t.SrcPortMin != 0 || t.SrcPortMax != 0 {
+		v.SportMin, v.SportMax = t.SrcPortMin, t.SrcPortMax
+	}
 	for _, f := range []struct {
 		on   bool
 		flag uint32
@@ -265,7 +268,7 @@ func fromValue(v loader.TunnelT) Tunnel {
 	t.FlowInherit = v.Flags&loader.FlagFlowInherit != 0
 	t.IgnoreDF = v.Flags&loader.FlagIgnoreDF != 0 && !udpTunnel(t.Type)
 	t.ISATAP = v.Flags&loader.FlagRemoteISATAP != 0
-	if t.Type == tunnel.IP6TNL || t.Type == tunnel.IP6GRE {
+	if t.Type.Outer6() { // ip6tnl, ip6gre, ip6gretap, ip6erspan
 		switch {
 		case v.Flags&loader.FlagEncapLimit == 0:
 			t.EncapLimit = tunnel.EncapLimitNone
@@ -293,6 +296,7 @@ func fromValue(v loader.TunnelT) Tunnel {
 	if erspan(t.Type) {
 		// The session ID rides in the ERSPAN header, not as a GRE key.
 		t.IKey = tunnel.Key{Set: true, Value: unwire(v.Okey)}
+		t.OKey = t.IKey
 	}
 	if v.Flags&loader.FlagIKey != 0 {
 		t.IKey = tunnel.Key{Set: true, Value: unwire(v.Ikey)}

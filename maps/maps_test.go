@@ -5,9 +5,11 @@ import (
 	"net"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 
+	"github.com/xtunnel/xtunnel/loader"
 	"github.com/xtunnel/xtunnel/tunnel"
 )
 
@@ -92,5 +94,61 @@ func TestValueRoundTrip(t *testing.T) {
 	}
 	if _, err := toValue(Tunnel{}); err == nil {
 		t.Error("toValue of a tunnel without a type: want an error")
+	}
+}
+
+// TestEthernetValueRoundTrip: every option of the Ethernet types survives
+// the map value, as link show reads it back.
+func TestEthernetValueRoundTrip(t *testing.T) {
+	mac, _ := net.ParseMAC("02:00:00:00:00:01")
+	for i, line := range []string{
+		"gt1 type gretap local 198.51.100.1 remote 198.51.100.2 key 7 csum seq",
+		"gt6 type ip6gretap local 2001:db8::1 remote 2001:db8::2 key 9 encaplimit none",
+		"vx1 type vxlan id 42 local 198.51.100.1 remote 198.51.100.2 dstport 4790 udpcsum df set tos 0x10",
+		"vx2 type vxlan id 16777215 local 198.51.100.1 learning ageing 120 srcport 40000 40100",
+		"vx6 type vxlan id 7 local 2001:db8::1 remote 2001:db8::2 udp6zerocsumtx udp6zerocsumrx",
+		"gn1 type geneve id 77 local 198.51.100.1 remote 198.51.100.2 opt 0102:01:00000001 opt 0103:82: df inherit",
+		"gn2 type geneve id 5 local 2001:db8::1 remote 2001:db8::2 innerprotoinherit",
+		"gn3 type geneve id 6 local 198.51.100.1 remote any learning",
+		"er1 type erspan local 198.51.100.1 remote 198.51.100.2 key 100 erspan_ver 1 erspan 12345",
+		"er2 type erspan local 198.51.100.1 remote 198.51.100.2 key 1023 erspan_ver 2 erspan_dir egress erspan_hwid 63",
+		"er6 type ip6erspan local 2001:db8::1 remote 2001:db8::2 key 5 erspan_ver 2 seq",
+	} {
+		s, err := tunnel.ParseLinkAdd(strings.Fields(line))
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		tun := Tunnel{Spec: s, ID: uint32(i), Ifindex: 20 + i, PeerIfindex: 40 + i, LinkIfindex: 2,
+			OverlayMTU: 1400, MAC: mac, PeerMAC: mac}
+		v, err := toValue(tun)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fromValue(v); !reflect.DeepEqual(got, tun) {
+			t.Errorf("%s: round trip:\n got %+v\nwant %+v", line, got.Spec, tun.Spec)
+		}
+	}
+}
+
+// TestERSPANNoGREKey: ERSPAN carries its session ID in its own header; the
+// GRE header has no key (and always a sequence number).
+func TestERSPANNoGREKey(t *testing.T) {
+	s, err := tunnel.ParseLinkAdd(strings.Fields("er1 type erspan local 198.51.100.1 remote 198.51.100.2 key 100"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := toValue(Tunnel{Spec: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Flags&(loader.FlagOKey|loader.FlagIKey) != 0 || v.Flags&loader.FlagOSeq == 0 || v.Flags&loader.FlagERSPAN == 0 {
+		t.Errorf("flags %#x: want ERSPAN and OSEQ, no GRE key", v.Flags)
+	}
+	if unwire(v.Okey) != 100 || v.ErspanVer != 1 {
+		t.Errorf("session %d version %d, want 100 1", unwire(v.Okey), v.ErspanVer)
+	}
+	k := decapKeys(Tunnel{Spec: s})
+	if len(k) != 1 || k[0].Proto != 47 || ntohs(k[0].Port) != ethPERSPAN || unwire(k[0].Key) != 100 || k[0].HasKey != 1 {
+		t.Errorf("decap keys %+v: want one GRE key on session 100 marked ERSPAN", k)
 	}
 }
