@@ -25,7 +25,7 @@ deps: ## install missing Debian packages (apt-get) and download Go modules
 		dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" != 0 ]; then echo "make deps: missing packages:$$missing; run as root (sudo make deps)" >&2; exit 1; fi; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: missing packages:$$missing; run as root: make deps" >&2; exit 1; fi; \
 		echo "make deps: installing$$missing"; \
 		apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
