@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "decap.h"
+#include "gateway.h"
 
 /* Keeps enums that only Go reads in BTF, for bpf2go -type. */
 static enum xt_type xt_btf_type __attribute__((used));
@@ -22,6 +23,13 @@ int xt_xdp_underlay(struct xdp_md *ctx)
 
 	reason = classify(ctx, &d);
 	if (reason != XT_R_DECAP) {
+		/* Gateway mode: a plain packet may be routed into a tunnel. */
+		if ((reason == XT_R_PASS_NOT_TUNNEL || reason == XT_R_PASS_NO_TUNNEL) &&
+		    gw_port(ctx->ingress_ifindex)) {
+			act = xt_gw_encap(ctx);
+			if (act != GW_NOT_OURS)
+				return act;
+		}
 		xt_count(reason);
 		return XDP_PASS;
 	}
@@ -49,6 +57,23 @@ int xt_xdp_underlay(struct xdp_md *ctx)
 	reason = check_inner(&c, &d);
 	if (reason != XT_R_DECAP)
 		goto drop;
+	/* Gateway mode: an inner packet for a destination behind another
+	 * attached NIC goes straight there.
+	 */
+	if (!(d.t->flags & XT_F_ETH) && gw_port(ctx->ingress_ifindex) &&
+	    (d.inner_proto == bpf_htons(ETH_P_IP) || d.inner_proto == bpf_htons(ETH_P_IPV6))) {
+		act = xt_gw_decap(ctx, d.inner_off, d.inner_len,
+				  d.inner_proto == bpf_htons(ETH_P_IP) ? 4 : 6);
+		if (act != GW_NOT_OURS) {
+			struct xt_tun_stats *st = xt_stats_of(d.t);
+
+			if (st) {
+				st->rx_packets++;
+				st->rx_bytes += d.inner_len;
+			}
+			return act;
+		}
+	}
 	act = decap_redirect(ctx, &d);
 	if (act < 0) {
 		reason = XT_R_DROP_ADJUST;

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 
@@ -18,6 +19,10 @@ type Options struct {
 	BPFFS   string // directory on a bpffs; "" means DefaultBPFFS
 	XDPMode string // auto|native|generic
 	TCMode  string // auto|tcx|clsact
+	// Map sizes, used when the namespace's state is first created (the
+	// first attach); 0 means the default. Existing state keeps its sizes.
+	MaxTunnels int
+	MaxRoutes  int
 }
 
 // DefaultBPFFS is where state is pinned unless --bpffs says otherwise.
@@ -36,6 +41,7 @@ type Port struct {
 	Name    string   `json:"name"`
 	Ifindex int      `json:"ifindex"`
 	XDPMode string   `json:"xdp_mode"`
+	Gateway bool     `json:"gateway"`
 	Notes   []string `json:"notes,omitempty"` // for the user, from Attach
 }
 
@@ -95,7 +101,7 @@ func (d *Dataplane) Dir() string { return d.dir }
 // load loads the programs, creating or reusing the pinned maps.
 func (d *Dataplane) load() (*loader.Objects, *maps.Tables, error) {
 	if d.objs == nil {
-		objs, err := loader.Load(d.mapsDir())
+		objs, err := loader.LoadSized(d.mapsDir(), loader.Sizes{Tunnels: d.opts.MaxTunnels, Routes: d.opts.MaxRoutes})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -140,8 +146,16 @@ func linkByName(name string) (netlink.Link, error) {
 }
 
 // Attach loads XDP on an underlay netdev. Attaching again replaces the
-// program in place (an upgrade) and keeps the mode.
-func (d *Dataplane) Attach(ifname string) (Port, error) {
+// program in place (an upgrade), keeps the XDP mode and turns gateway mode
+// off.
+func (d *Dataplane) Attach(ifname string) (Port, error) { return d.attach(ifname, false) }
+
+// AttachGateway is Attach in gateway mode: plain packets routed into a
+// tunnel (xtunnel route add) are encapsulated in XDP, and decapsulated ones
+// for a destination behind another attached NIC are forwarded there.
+func (d *Dataplane) AttachGateway(ifname string) (Port, error) { return d.attach(ifname, true) }
+
+func (d *Dataplane) attach(ifname string, gateway bool) (Port, error) {
 	l, err := linkByName(ifname)
 	if err != nil {
 		return Port{}, err
@@ -160,19 +174,24 @@ func (d *Dataplane) Attach(ifname string) (Port, error) {
 		}
 		return Port{}, err
 	}
-	if mode == "" { // already attached: keep what it was
+	if mode == "" { // already attached: keep its XDP mode
+		mode = loader.ModeNative
 		for _, p := range d.mustPorts(tb) {
 			if p.Ifindex == idx {
-				return p, nil
+				mode = p.XDPMode
 			}
 		}
-		mode = loader.ModeNative
 	}
-	if err := tb.PutPort(maps.Port{Ifindex: idx, Generic: mode == loader.ModeGeneric}); err != nil {
-		loader.Unpin(pin)
+	if err := tb.PutPort(maps.Port{Ifindex: idx, Generic: mode == loader.ModeGeneric, Gateway: gateway}); err != nil {
+		if !existed {
+			loader.Unpin(pin)
+		}
 		return Port{}, fmt.Errorf("attach %s: record port: %w", ifname, err)
 	}
-	p := Port{Name: ifname, Ifindex: idx, XDPMode: mode}
+	p := Port{Name: ifname, Ifindex: idx, XDPMode: mode, Gateway: gateway}
+	if gateway {
+		p.Notes = append(p.Notes, gatewayNotes(ifname)...)
+	}
 	if l.Type() == "veth" {
 		// A veth hands partial checksums to its peer as skb metadata, which
 		// an XDP redirect drops; a physical NIC completes them on the wire.
@@ -180,6 +199,21 @@ func (d *Dataplane) Attach(ifname string) (Port, error) {
 			"(ethtool -K PEER tx off), or TCP decapsulated here arrives with bad checksums", ifname))
 	}
 	return p, nil
+}
+
+// gatewayNotes say what gateway mode needs of the system: forwarding on
+// (bpf_fib_lookup asks as a router would).
+func gatewayNotes(ifname string) []string {
+	var notes []string
+	for _, f := range []struct{ path, what string }{
+		{"/proc/sys/net/ipv4/conf/" + ifname + "/forwarding", "net.ipv4.conf." + ifname + ".forwarding"},
+		{"/proc/sys/net/ipv6/conf/" + ifname + "/forwarding", "net.ipv6.conf." + ifname + ".forwarding"},
+	} {
+		if b, err := os.ReadFile(f.path); err == nil && strings.TrimSpace(string(b)) != "1" {
+			notes = append(notes, fmt.Sprintf("gateway mode forwards only when %s = 1 (sysctl -w %s=1); until then the stack gets the packets", f.what, f.what))
+		}
+	}
+	return notes
 }
 
 // Detach removes the XDP program from ifname and every tunnel whose
@@ -235,7 +269,7 @@ func (d *Dataplane) mustPorts(tb *maps.Tables) []Port {
 		if p.Generic {
 			mode = loader.ModeGeneric
 		}
-		out = append(out, Port{Name: name, Ifindex: p.Ifindex, XDPMode: mode})
+		out = append(out, Port{Name: name, Ifindex: p.Ifindex, XDPMode: mode, Gateway: p.Gateway})
 	}
 	return out
 }

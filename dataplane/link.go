@@ -14,9 +14,6 @@ import (
 	"github.com/xtunnel/xtunnel/tunnel"
 )
 
-// maxTunnels matches XT_MAX_TUNNELS in headers/xtunnel.h.
-const maxTunnels = 4096
-
 // undo runs cleanup steps in reverse unless disarmed.
 type undo []func()
 
@@ -36,6 +33,9 @@ func underlayOf(s tunnel.Spec) (netlink.Link, error) {
 	if !s.Remote.IsValid() {
 		if l := linkWithAddr(s.Local); l != nil {
 			return l, nil
+		}
+		if s.External {
+			return nil, fmt.Errorf("an external %s tunnel needs its underlay named: dev IFNAME (or local ADDR of it)", s.Type)
 		}
 		return nil, fmt.Errorf("a %s tunnel with remote any needs its underlay named: dev IFNAME (no netdev here has local %s)", s.Type, s.Local)
 	}
@@ -69,6 +69,23 @@ func linkWithAddr(a netip.Addr) netlink.Link {
 	return nil
 }
 
+// addrOf returns l's first global address of the family.
+func addrOf(l netlink.Link, v6 bool) (netip.Addr, error) {
+	fam := netlink.FAMILY_V4
+	if v6 {
+		fam = netlink.FAMILY_V6
+	}
+	addrs, err := netlink.AddrList(l, fam)
+	if err == nil {
+		for _, a := range addrs {
+			if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap().IsGlobalUnicast() {
+				return ip.Unmap(), nil
+			}
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("%s has no IPv%s address to send from; give one: local ADDR", l.Attrs().Name, map[bool]string{true: "6", false: "4"}[v6])
+}
+
 // resolveLocal fills s.Local when the grammar lets it be left out
 // (geneve, as iproute2's has no local): the source of the route to remote.
 func resolveLocal(s *tunnel.Spec) error {
@@ -85,17 +102,17 @@ func resolveLocal(s *tunnel.Spec) error {
 	return fmt.Errorf("no local address routes to %s; give one: local ADDR", s.Remote)
 }
 
-func freeID(tuns []maps.Tunnel) (uint32, error) {
+func freeID(tuns []maps.Tunnel, max int) (uint32, error) {
 	used := make(map[uint32]bool, len(tuns))
 	for _, t := range tuns {
 		used[t.ID] = true
 	}
-	for id := uint32(0); id < maxTunnels; id++ {
+	for id := uint32(0); id < uint32(max); id++ {
 		if !used[id] {
 			return id, nil
 		}
 	}
-	return 0, fmt.Errorf("all %d tunnel slots are in use; delete one first", maxTunnels)
+	return 0, fmt.Errorf("all %d tunnel slots are in use; delete one first (or size the tables with --max-tunnels at the first attach)", max)
 }
 
 // AddLink creates the overlay netdev and registers the tunnel. Warnings
@@ -118,6 +135,11 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 		return fail(err)
 	}
 	uname, uidx := under.Attrs().Name, under.Attrs().Index
+	if s.External && !s.Local.IsValid() {
+		if s.Local, err = addrOf(under, s.Type.Outer6()); err != nil {
+			return fail(err)
+		}
+	}
 	tb, ok, err := d.tables()
 	if err != nil {
 		return fail(err)
@@ -143,7 +165,7 @@ func (d *Dataplane) AddLink(s tunnel.Spec) (lk Link, warnings []string, err erro
 	if owner, dup := tb.DecapOwner(t); dup {
 		return fail(fmt.Errorf("tunnel %s already receives %s from %s to %s with the same %s", owner.Name, s.Type, remoteWord(s), s.Local, keyWord(s)))
 	}
-	if t.ID, err = freeID(tuns); err != nil {
+	if t.ID, err = freeID(tuns, tb.MaxTunnels()); err != nil {
 		return fail(err)
 	}
 	t.OverlayMTU = s.MTU
@@ -350,6 +372,7 @@ func (d *Dataplane) delTunnel(tb *maps.Tables, t maps.Tunnel) error {
 	tuns, _ := tb.Tunnels()
 	errs := []error{
 		d.delMirrorsTo(tb, t.Ifindex),
+		tb.DeleteRoutesOf(t.Ifindex, peerProtos(t)),
 		tb.DeleteTunnel(t),
 		tb.DeleteFDBOf(t.Ifindex),
 		loader.Unpin(d.pin("xdpo", t.Ifindex)),

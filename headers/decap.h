@@ -446,6 +446,18 @@ static __always_inline __u32 classify(struct xdp_md *ctx, struct decap_ctx *d)
 		__builtin_memset(d->dk.remote, 0, sizeof(d->dk.remote));
 		d->t = bpf_map_lookup_elem(&xt_decap, &d->dk);
 	}
+	if (!d->t) {
+		/* A peer of an external tunnel: its routes say which. */
+		struct xt_peer_key pk = { .key = d->dk.key,
+					  .proto = d->dk.proto,
+					  .has_key = d->dk.has_key };
+		__u32 *ifindex;
+
+		__builtin_memcpy(pk.remote, d->outer_src, 16);
+		ifindex = bpf_map_lookup_elem(&xt_rpeers, &pk);
+		if (ifindex)
+			d->t = bpf_map_lookup_elem(&xt_encap, ifindex);
+	}
 	if (!d->t)
 		return XT_R_PASS_NO_TUNNEL;
 	return XT_R_DECAP;

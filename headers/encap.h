@@ -49,10 +49,16 @@ struct inner_info {
 	__u8 l2_len;
 	__u8 vlan; /* tagged: vlan_tci is the tag */
 	__u16 vlan_tci;
-	/* Filled in by encap(): what xt_build_outer needs besides t. */
+	__u8 dst[16]; /* inner IP destination, IPv4-mapped for IPv4 (routes) */
+	/* The outer header's per-packet fields: the tunnel's, or a route's. */
 	__u8 remote[16]; /* outer destination, IPv4-mapped for IPv4 */
-	__u32 hash;      /* flow hash, for an automatic UDP source port */
-	__u32 seq;       /* GRE sequence number */
+	__u8 local[16];  /* outer source */
+	__be32 okey;     /* with okey_on */
+	__u8 okey_on;
+	__u8 ottl; /* 0: inherit */
+	__u8 otos;
+	__u32 hash; /* flow hash, for an automatic UDP source port */
+	__u32 seq;  /* GRE sequence number */
 };
 
 /* Room for the largest outer header: IPv6, encapsulation limit, UDP,
@@ -100,6 +106,9 @@ static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_inf
 		in->tos = ip->tos;
 		in->ttl = ip->ttl;
 		in->df = !!(ip->frag_off & bpf_htons(IP_DF));
+		in->dst[10] = 0xff;
+		in->dst[11] = 0xff;
+		__builtin_memcpy(in->dst + 12, &ip->daddr, 4);
 		return XT_R_ENCAP;
 	}
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
@@ -112,6 +121,7 @@ static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_inf
 		in->ttl = ip6->hop_limit;
 		in->flowlabel = *(__be32 *)ip6 & bpf_htonl(0x000fffff);
 		__builtin_memcpy(in->daddr6, &ip6->daddr, 16);
+		__builtin_memcpy(in->dst, &ip6->daddr, 16);
 		return XT_R_ENCAP;
 	}
 	if (eth->h_proto == bpf_htons(ETH_P_MPLS_UNICAST)) {
@@ -216,17 +226,17 @@ static __always_inline __u8 outer_proto(const struct xt_tunnel *t, const struct 
 	return payload_proto(t, in);
 }
 
-/* Bytes of GRE header t sends. */
-static __always_inline __u32 gre_len(const struct xt_tunnel *t)
+/* Bytes of GRE header t sends for in. */
+static __always_inline __u32 gre_len(const struct xt_tunnel *t, const struct inner_info *in)
 {
 	if (!(t->flags & XT_F_GRE))
 		return 0;
-	return sizeof(struct gre_base) + ((t->flags & XT_F_OCSUM) ? 4 : 0) +
-	       ((t->flags & XT_F_OKEY) ? 4 : 0) + ((t->flags & XT_F_OSEQ) ? 4 : 0);
+	return sizeof(struct gre_base) + ((t->flags & XT_F_OCSUM) ? 4 : 0) + (in->okey_on ? 4 : 0) +
+	       ((t->flags & XT_F_OSEQ) ? 4 : 0);
 }
 
-/* Bytes of outer header for tunnel t. */
-static __always_inline __u32 outer_len(const struct xt_tunnel *t)
+/* Bytes of outer header for tunnel t and packet in. */
+static __always_inline __u32 outer_len(const struct xt_tunnel *t, const struct inner_info *in)
 {
 	__u32 n = (t->flags & XT_F_OUTER6) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 
@@ -242,7 +252,7 @@ static __always_inline __u32 outer_len(const struct xt_tunnel *t)
 		n += 8 + (t->opts_len & 0x7c);
 	if (t->flags & XT_F_ERSPAN)
 		n += t->erspan_ver == 2 ? 12 : 8;
-	return n + gre_len(t);
+	return n + gre_len(t, in);
 }
 
 /* UDP source port: fixed, or the inner flow's hash scaled into
@@ -329,7 +339,7 @@ static __always_inline __be32 sit_remote(const struct xt_tunnel *t, const struct
 
 static __always_inline __u8 outer_tos(const struct xt_tunnel *t, const struct inner_info *in)
 {
-	__u8 tos = (t->flags & XT_F_TOS_INHERIT) ? in->tos : t->tos;
+	__u8 tos = (t->flags & XT_F_TOS_INHERIT) ? in->tos : in->otos;
 
 	return ecn_encap(tos, in->tos);
 }
@@ -345,9 +355,9 @@ static __always_inline void build_ipv4(struct iphdr *h, const struct xt_tunnel *
 	h->tot_len = bpf_htons(in->len + olen);
 	h->frag_off = df ? bpf_htons(IP_DF) : 0;
 	h->id = df ? 0 : (__be16)bpf_get_prandom_u32();
-	h->ttl = t->ttl ? t->ttl : in->ttl;
+	h->ttl = in->ottl ? in->ottl : in->ttl;
 	h->protocol = outer_proto(t, in);
-	__builtin_memcpy(&h->saddr, t->local + 12, 4);
+	__builtin_memcpy(&h->saddr, in->local + 12, 4);
 	h->daddr = daddr;
 	h->check = 0;
 	h->check = ipv4_csum(h);
@@ -362,8 +372,8 @@ static __always_inline void build_ipv6(struct ipv6hdr *h, const struct xt_tunnel
 	*(__be32 *)h = bpf_htonl(0x60000000 | ((__u32)tc << 20)) | flow;
 	h->payload_len = bpf_htons(in->len + olen - sizeof(*h));
 	h->nexthdr = (t->flags & XT_F_ENCAP_LIMIT) ? IPPROTO_DSTOPTS : outer_proto(t, in);
-	h->hop_limit = t->ttl ? t->ttl : in->ttl;
-	__builtin_memcpy(&h->saddr, t->local, 16);
+	h->hop_limit = in->ottl ? in->ottl : in->ttl;
+	__builtin_memcpy(&h->saddr, in->local, 16);
 	__builtin_memcpy(&h->daddr, remote, 16);
 }
 
@@ -396,9 +406,9 @@ static __always_inline void build_gre(__u8 *p, const struct xt_tunnel *t,
 		*(__be32 *)(p + off) = 0;
 		off += 4;
 	}
-	if (t->flags & XT_F_OKEY) {
+	if (in->okey_on) {
 		flags |= GRE_F_KEY;
-		*(__be32 *)(p + off) = t->okey;
+		*(__be32 *)(p + off) = in->okey;
 		off += 4;
 	}
 	if (t->flags & XT_F_OSEQ) {
@@ -447,7 +457,7 @@ static __always_inline __u32 build_outer(__u8 *buf, const struct xt_tunnel *t,
 					 const struct inner_info *in, __u32 hash, __u32 seq,
 					 const __u8 *remote)
 {
-	__u32 olen = outer_len(t), off;
+	__u32 olen = outer_len(t, in), off;
 	__be32 daddr;
 
 	if (t->flags & XT_F_OUTER6) {
@@ -472,7 +482,7 @@ static __always_inline __u32 build_outer(__u8 *buf, const struct xt_tunnel *t,
 		off += build_udp(buf + off, t, in, in->len + olen - off, hash);
 	if ((t->flags & XT_F_GRE) && off <= 60) {
 		build_gre(buf + off, t, in, seq);
-		off += gre_len(t);
+		off += gre_len(t, in);
 		if ((t->flags & XT_F_ERSPAN) && off <= 76)
 			build_erspan(buf + off, t, in);
 	}
@@ -607,7 +617,7 @@ static __always_inline __u32 encap(struct __sk_buff *skb, struct xt_tunnel *t,
 		if (in->family == XT_F_ETH)
 			flags |= BPF_F_ADJ_ROOM_ENCAP_L2(in->l2_len) | BPF_F_ADJ_ROOM_ENCAP_L2_ETH;
 		else if (t->flags & (XT_F_FOU | XT_F_GUE))
-			flags |= BPF_F_ADJ_ROOM_ENCAP_L2(gre_len(t));
+			flags |= BPF_F_ADJ_ROOM_ENCAP_L2(gre_len(t, in));
 		if (bpf_skb_adjust_room(skb, room, BPF_ADJ_ROOM_MAC, flags))
 			return XT_R_TX_ADJUST;
 	}
@@ -634,25 +644,25 @@ static __always_inline __u32 encap(struct __sk_buff *skb, struct xt_tunnel *t,
 	return XT_R_ENCAP;
 }
 
-/* Sends skb (encapsulated for remote) out of the underlay with the next
+/* Sends skb (encapsulated for in->remote) out of the underlay with the next
  * hop's MACs from the FIB, for what bpf_redirect_neigh refuses. The lookup
  * is made as if the packet arrived on t's veth peer, xtunnel's own device
  * (forwarding on), so the underlay's forwarding setting does not matter.
  * With clone, a copy leaves and skb stays.
  */
 static __always_inline __u32 fib_xmit(struct __sk_buff *skb, const struct xt_tunnel *t,
-				      const __u8 *remote, int clone)
+				      const struct inner_info *in, int clone)
 {
 	struct bpf_fib_lookup fib = {};
 
 	if (t->flags & XT_F_OUTER6) {
 		fib.family = 10; /* AF_INET6 */
-		__builtin_memcpy(fib.ipv6_src, t->local, 16);
-		__builtin_memcpy(fib.ipv6_dst, remote, 16);
+		__builtin_memcpy(fib.ipv6_src, in->local, 16);
+		__builtin_memcpy(fib.ipv6_dst, in->remote, 16);
 	} else {
 		fib.family = 2; /* AF_INET */
-		__builtin_memcpy(&fib.ipv4_src, t->local + 12, 4);
-		__builtin_memcpy(&fib.ipv4_dst, remote + 12, 4);
+		__builtin_memcpy(&fib.ipv4_src, in->local + 12, 4);
+		__builtin_memcpy(&fib.ipv4_dst, in->remote + 12, 4);
 	}
 	fib.ifindex = t->peer_ifindex;
 	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
@@ -710,7 +720,7 @@ static __always_inline __u32 encap_redirect(struct __sk_buff *skb, const struct 
 	struct bpf_fib_lookup fib = {};
 
 	if (in->family == XT_F_ETH && !skb_is_ip(skb))
-		return fib_xmit(skb, t, in->remote, 0);
+		return fib_xmit(skb, t, in, 0);
 	if (in->family != XT_F_INNER_MPLS) {
 		if (bpf_redirect_neigh(t->link_ifindex, NULL, 0, 0) != TC_ACT_REDIRECT)
 			return XT_R_TX_REDIRECT;
@@ -720,8 +730,8 @@ static __always_inline __u32 encap_redirect(struct __sk_buff *skb, const struct 
 	 * next hop here. MPLS rides IPv4 outer headers only (ipip, sit).
 	 */
 	fib.family = 2; /* AF_INET */
-	__builtin_memcpy(&fib.ipv4_src, t->local + 12, 4);
-	__builtin_memcpy(&fib.ipv4_dst, t->remote + 12, 4);
+	__builtin_memcpy(&fib.ipv4_src, in->local + 12, 4);
+	__builtin_memcpy(&fib.ipv4_dst, in->remote + 12, 4);
 	fib.ifindex = t->link_ifindex;
 	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
@@ -731,5 +741,31 @@ static __always_inline __u32 encap_redirect(struct __sk_buff *skb, const struct 
 		return XT_R_TX_ADJUST;
 	if (bpf_redirect(fib.ifindex, 0) != TC_ACT_REDIRECT)
 		return XT_R_TX_REDIRECT;
+	return XT_R_ENCAP;
+}
+
+/* An external tunnel's peer for in: the route to the inner destination
+ * gives remote, key and, when set, source, TTL and TOS.
+ */
+static __always_inline __u32 route_to(const struct xt_tunnel *t, struct inner_info *in)
+{
+	struct xt_route_key k = { .prefixlen = 128 };
+	struct xt_route *r;
+
+	if (in->family != XT_F_INNER4 && in->family != XT_F_INNER6)
+		return XT_R_TX_NO_ROUTE;
+	__builtin_memcpy(k.addr, in->dst, 16);
+	r = bpf_map_lookup_elem(&xt_routes, &k);
+	if (!r || r->ifindex != t->ifindex)
+		return XT_R_TX_NO_ROUTE;
+	__builtin_memcpy(in->remote, r->remote, 16);
+	if (r->local[15] | r->local[12] | r->local[0])
+		__builtin_memcpy(in->local, r->local, 16);
+	in->okey = r->key;
+	in->okey_on = r->has_key;
+	if (r->ttl)
+		in->ottl = r->ttl;
+	if (r->tos)
+		in->otos = r->tos;
 	return XT_R_ENCAP;
 }

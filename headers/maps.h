@@ -78,6 +78,26 @@ struct {
 	__type(value, struct xt_port);
 } xt_ports SEC(".maps");
 
+/* Inner destination prefix -> route (external tunnels, gateway mode). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XT_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_route_key);
+	__type(value, struct xt_route);
+} xt_routes SEC(".maps");
+
+/* Peers of external tunnels: (outer source, key, protocol) -> overlay
+ * ifindex (its xt_encap entry).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_peer_key);
+	__type(value, __u32);
+} xt_rpeers SEC(".maps");
+
 /* Ethernet tunnels without a fixed remote: destination MAC -> remote. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -277,7 +277,7 @@ static __always_inline __u32 pmtu_icmp6(struct __sk_buff *skb, const struct xt_t
 static __always_inline __u32 pmtu_check(struct __sk_buff *skb, const struct xt_tunnel *t,
 					const struct inner_info *in)
 {
-	__u32 olen = outer_len(t) + in->l2_len, mtu = 0;
+	__u32 olen = outer_len(t, in) + in->l2_len, mtu = 0;
 	long ret;
 
 	ret = bpf_check_mtu(skb, t->link_ifindex, &mtu, olen, 0);

@@ -45,7 +45,7 @@ __noinline int xt_flood(struct __sk_buff *skb, const struct xt_tunnel *t, struct
 		next = fdb_find(t, zero, i);
 		if (!next)
 			break;
-		reason = fib_xmit(skb, t, in->remote, 1);
+		reason = fib_xmit(skb, t, in, 1);
 		xt_count(reason == XT_R_ENCAP ? XT_R_TX_FLOOD_COPY : reason);
 		reason = retarget(skb, t, in->remote, next->remote);
 		if (reason != XT_R_ENCAP)
@@ -95,6 +95,11 @@ static __always_inline int encap_xmit(struct __sk_buff *skb, struct xt_tunnel *t
 	reason = xt_parse_inner(skb, in, t->flags & XT_F_ETH);
 	if (reason != XT_R_ENCAP)
 		goto drop;
+	__builtin_memcpy(in->local, t->local, 16);
+	in->okey = t->okey;
+	in->okey_on = !!(t->flags & XT_F_OKEY);
+	in->ottl = t->ttl;
+	in->otos = t->tos;
 	if (!(t->flags & in->family)) {
 		reason = XT_R_TX_INNER_FAMILY;
 		goto drop;
@@ -114,6 +119,10 @@ static __always_inline int encap_xmit(struct __sk_buff *skb, struct xt_tunnel *t
 			goto drop;
 		}
 		__builtin_memcpy(in->remote, e->remote, 16);
+	} else if (t->flags & XT_F_EXTERNAL) {
+		reason = route_to(t, in);
+		if (reason != XT_R_ENCAP)
+			goto drop;
 	} else {
 		__builtin_memcpy(in->remote, t->remote, 16);
 	}

@@ -8,6 +8,7 @@
 
 #define XT_MAX_TUNNELS 4096
 #define XT_MAX_PORTS 64
+#define XT_MAX_ROUTES 65536 /* default; xtunnel --max-routes sizes xt_routes, xt_rpeers */
 #define XT_MAX_FDB 65536
 #define XT_MAX_MIRRORS 256
 #define XT_FLOOD_MAX 8        /* remotes in one tunnel's flood list */
@@ -68,6 +69,7 @@ enum xt_tunnel_flag {
 	XT_F_LEARN = 1 << 27,       /* learn inner source MAC -> outer source on receive */
 	XT_F_UDP_ZERO_RX = 1 << 28, /* accept zero UDP checksums over IPv6 */
 	XT_F_GENEVE_CRIT = 1 << 29, /* a Geneve option sent is critical: set the C bit */
+	XT_F_EXTERNAL = 1 << 30,    /* multipoint: remote, key, TTL, TOS per route (xt_routes) */
 };
 
 /* Why a packet left the fast path, or what happened to it. One counter
@@ -122,6 +124,15 @@ enum xt_reason {
 	XT_R_MIRROR,               /* mirror: frame copied to the ERSPAN device */
 	XT_R_MIRROR_SAMPLED_OUT,   /* mirror: frame not copied (sample 1/N) */
 	XT_R_MIRROR_FAIL,          /* mirror: bpf_clone_redirect failed */
+	XT_R_TX_NO_ROUTE, /* tx: external tunnel: no route of its for the inner destination */
+	XT_R_GW_ENCAP, /* gateway: plain packet routed into a tunnel, encapsulated and sent in XDP */
+	XT_R_GW_DECAP,         /* gateway: decapsulated and forwarded to an attached NIC in XDP */
+	XT_R_PASS_GW_TTL,      /* gateway: TTL / hop limit would expire: to the stack (ICMP) */
+	XT_R_PASS_GW_NO_NEIGH, /* gateway: next hop not resolved yet: to the stack */
+	XT_R_PASS_GW_MTU,      /* gateway: too big for the egress MTU: to the stack */
+	XT_R_PASS_GW_FIB,      /* gateway: no FIB result XDP can use (local, unreachable, ...) */
+	XT_R_PASS_GW_SLOW, /* gateway: the tunnel needs the slow TX path (checksums, sequence) */
+	XT_R_PASS_GW_PORT, /* gateway: the egress NIC is not attached */
 	XT_R_MAX,
 };
 
@@ -234,11 +245,43 @@ struct xt_ratelimit {
 	__u64 tokens;
 };
 
-/* An underlay netdev xtunnel is attached to (xt_ports, key: ifindex).
- * Kept for the control plane; the programs do not read it.
+/* A netdev xtunnel is attached to (xt_ports, key: ifindex). The XDP
+ * program reads gateway; the rest is for the control plane.
  */
 struct xt_port {
 	__u32 ifindex;
 	__u8 xdp_mode; /* 1 native, 2 generic */
-	__u8 pad[3];
+	__u8 gateway;  /* 1: route and forward in XDP (gateway mode) */
+	__u8 pad[2];
+};
+
+/* Key of xt_routes (LPM): an inner destination prefix. IPv4 is stored
+ * IPv4-mapped, its prefix length plus 96.
+ */
+struct xt_route_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* A route: into a point-to-point tunnel (remote all zero), or to one peer
+ * of an external tunnel.
+ */
+struct xt_route {
+	__u8 remote[16]; /* outer destination (IPv4-mapped for IPv4) */
+	__u8 local[16];  /* outer source; all zero: the tunnel's */
+	__be32 key;      /* GRE key as on the wire, with has_key */
+	__u32 ifindex;   /* overlay netdev */
+	__u8 has_key;
+	__u8 ttl; /* 0: the tunnel's */
+	__u8 tos; /* 0: the tunnel's */
+	__u8 pad;
+};
+
+/* Key of xt_rpeers: what decap matches a peer of an external tunnel on. */
+struct xt_peer_key {
+	__u8 remote[16]; /* outer source */
+	__be32 key;
+	__u8 proto; /* as xt_decap_key.proto */
+	__u8 has_key;
+	__u16 pad;
 };

@@ -7,6 +7,17 @@
 //	                                           hostB ethB 198.51.100.2/24, 2001:db8:100::2/64
 //	cliB (10.2.0.2/24, fd00:2::2/64) --veth-- hostB (vcli 10.2.0.1, fd00:2::1)
 //
+// and an L2 segment that only an Ethernet tunnel joins: each client has a
+// second veth ("l2", MTU 1400) whose host end "vl2" is a port of the bridge
+// "brl2" on its host; an Ethernet overlay added as a second port of both
+// bridges puts the two clients on one subnet:
+//
+//	cliA l2 10.9.9.1/24, fd09:9::1/64 --veth-- hostA vl2 [brl2] xt0 ... xt0 [brl2] vl2 hostB --veth-- l2 10.9.9.2/24, fd09:9::2/64 cliB
+//
+// The bridges and their ports have no addresses and no IPv6 at all, and
+// the clients send no router solicitations on l2, so nothing but what a
+// test sends (and ARP and neighbour discovery for it) crosses the overlay.
+//
 // Every address and route lives inside the four namespaces the lab
 // creates; the root namespace's addresses and routes are never touched.
 // The two sites have no route to each other: traffic between cliA and cliB
@@ -51,6 +62,19 @@ const (
 	SiteA6 = "fd00:1::/64"
 	SiteB4 = "10.2.0.0/24"
 	SiteB6 = "fd00:2::/64"
+
+	// The L2 segment (see the package comment).
+	L2CliDev  = "l2"   // the clients' netdev on it
+	L2HostDev = "vl2"  // its host end, a bridge port
+	Bridge    = "brl2" // each host's bridge
+	L2A4      = "10.9.9.1"
+	L2A6      = "fd09:9::1"
+	L2B4      = "10.9.9.2"
+	L2B6      = "fd09:9::2"
+	// L2MTU is the clients' MTU on the L2 segment: it fits inside every
+	// overlay (vxlan over IPv6 leaves 1430, geneve with options less), as
+	// it must, since a bridge drops frames too big for the overlay.
+	L2MTU = 1400
 )
 
 // Roles of the four namespaces; a namespace is named Prefix + role.
@@ -70,8 +94,11 @@ type Lab struct {
 	mu       sync.Mutex
 	attached bool
 	// undo are the xtunnel commands that take back what AddTunnel set up
-	// for its case (Setup steps), run by DelTunnel in reverse order.
-	undo []undoStep
+	// for its case (Setup steps), run by DelTunnel in reverse order;
+	// undoPost those of its PostLink steps, run before link del.
+	undo, undoPost []undoStep
+	// cur is the case AddTunnel set up last.
+	cur TunnelCase
 }
 
 var (
@@ -218,12 +245,65 @@ func (l *Lab) build(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := l.buildL2(ctx); err != nil {
+		return err
+	}
 	// The underlay veths complete checksums as a physical NIC does: a veth
 	// otherwise hands partial checksums to its peer as skb metadata, which
 	// an XDP redirect (decap) cannot carry.
 	for _, d := range [][2]string{{l.HostA, DevA}, {l.HostB, DevB}} {
 		if _, err := Run(ctx, d[0], "ethtool", "-K", d[1], "tx", "off"); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// buildL2 adds the L2 segment: per site a veth l2 (client) <-> vl2
+// (host), vl2 a port of the host's bridge brl2.
+func (l *Lab) buildL2(ctx context.Context) error {
+	for _, site := range []struct{ host, cli, a4, a6 string }{
+		{l.HostA, l.CliA, L2A4, L2A6},
+		{l.HostB, l.CliB, L2B4, L2B6},
+	} {
+		mtu := strconv.Itoa(L2MTU)
+		if _, err := ip(ctx, "-n", site.host, "link", "add", L2HostDev, "type", "veth", "peer", "name", L2CliDev, "netns", site.cli); err != nil {
+			return err
+		}
+		// No snooping: multicast (neighbour solicitations) floods, so
+		// forwarding does not depend on MLD reports the bridge heard.
+		if _, err := ip(ctx, "-n", site.host, "link", "add", Bridge, "type", "bridge", "mcast_snooping", "0"); err != nil {
+			return err
+		}
+		// The host takes no part in the segment: no IPv6 (link-local
+		// addresses, MLD) on the bridge or its port.
+		for _, dev := range []string{Bridge, L2HostDev} {
+			if err := sysctl(ctx, site.host, "net.ipv6.conf."+dev+".disable_ipv6", "1"); err != nil {
+				return err
+			}
+		}
+		// The client sends no router solicitations on l2: with the
+		// kernel's default they go on, backing off, for an hour.
+		for _, kv := range [][2]string{
+			{"net.ipv6.conf." + L2CliDev + ".accept_ra", "0"},
+			{"net.ipv6.conf." + L2CliDev + ".router_solicitations", "0"},
+		} {
+			if err := sysctl(ctx, site.cli, kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+		for _, s := range [][]string{
+			{"-n", site.host, "link", "set", L2HostDev, "master", Bridge},
+			{"-n", site.cli, "link", "set", L2CliDev, "mtu", mtu},
+			{"-n", site.cli, "addr", "add", site.a4 + "/24", "dev", L2CliDev},
+			{"-n", site.cli, "addr", "add", site.a6 + "/64", "dev", L2CliDev, "nodad"},
+			{"-n", site.host, "link", "set", L2HostDev, "up"},
+			{"-n", site.host, "link", "set", Bridge, "up"},
+			{"-n", site.cli, "link", "set", L2CliDev, "up"},
+		} {
+			if _, err := ip(ctx, s...); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -53,6 +53,34 @@ func ParseStats(b []byte) (Stats, error) {
 	return st, nil
 }
 
+// ParseLinkStats reads the counters of the one netdev of
+// `ip -s -j link show dev NAME`: its "stats64" rx and tx packets, bytes
+// and drops.
+func ParseLinkStats(b []byte) (Counters, error) {
+	type dir struct {
+		Bytes   uint64 `json:"bytes"`
+		Packets uint64 `json:"packets"`
+		Dropped uint64 `json:"dropped"`
+	}
+	var links []struct {
+		Stats64 *struct {
+			Rx dir `json:"rx"`
+			Tx dir `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal(b, &links); err != nil {
+		return Counters{}, err
+	}
+	if len(links) != 1 || links[0].Stats64 == nil {
+		return Counters{}, fmt.Errorf(`want one netdev with "stats64", got %d netdevs`, len(links))
+	}
+	st := links[0].Stats64
+	return Counters{
+		RxPackets: st.Rx.Packets, RxBytes: st.Rx.Bytes, RxDropped: st.Rx.Dropped,
+		TxPackets: st.Tx.Packets, TxBytes: st.Tx.Bytes, TxDropped: st.Tx.Dropped,
+	}, nil
+}
+
 // Sub returns c - o field by field: the counters' movement since o.
 func (c Counters) Sub(o Counters) Counters {
 	return Counters{

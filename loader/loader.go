@@ -36,7 +36,21 @@ type Maps struct {
 	Peers   *ebpf.Map // veth peer ifindex -> overlay ifindex
 	FDB     *ebpf.Map // FDBKeyT -> FDBEntryT
 	Mirrors *ebpf.Map // MirrorKeyT -> MirrorT
+	Routes  *ebpf.Map // LPM: RouteKeyT -> RouteT
+	RPeers  *ebpf.Map // PeerKeyT -> overlay ifindex (external tunnels' peers)
 }
+
+// Sizes are the map sizes chosen when state is first created; 0 is the
+// default (XT_MAX_TUNNELS, XT_MAX_ROUTES).
+type Sizes struct {
+	Tunnels int // xt_encap, xt_decap, xt_devmap, xt_tstats, xt_peers
+	Routes  int // xt_routes, xt_rpeers
+}
+
+var (
+	tunnelMaps = []string{"xt_encap", "xt_decap", "xt_devmap", "xt_tstats", "xt_peers"}
+	routeMaps  = []string{"xt_routes", "xt_rpeers"}
+)
 
 // Generated types the maps hold.
 type (
@@ -50,6 +64,9 @@ type (
 	FDBEntryT  = xdpUnderlayXtFdbEntry
 	MirrorKeyT = xdpUnderlayXtMirrorKey
 	MirrorT    = xdpUnderlayXtMirror
+	RouteKeyT  = xdpUnderlayXtRouteKey
+	RouteT     = xdpUnderlayXtRoute
+	PeerKeyT   = xdpUnderlayXtPeerKey
 )
 
 // Constants shared with the programs (headers/xtunnel.h).
@@ -105,6 +122,7 @@ const (
 	FlagLearn        = uint32(xdpUnderlayXtTunnelFlagXT_F_LEARN)
 	FlagUDPZeroRx    = uint32(xdpUnderlayXtTunnelFlagXT_F_UDP_ZERO_RX)
 	FlagGeneveCrit   = uint32(xdpUnderlayXtTunnelFlagXT_F_GENEVE_CRIT)
+	FlagExternal     = uint32(xdpUnderlayXtTunnelFlagXT_F_EXTERNAL)
 
 	NumReasons = int(xdpUnderlayXtReasonXT_R_MAX)
 )
@@ -113,6 +131,12 @@ const (
 // and reused when already pinned, so each short-lived process shares one
 // state; with pinDir empty (tests) the maps are private to this load.
 func Load(pinDir string) (*Objects, error) {
+	return LoadSized(pinDir, Sizes{})
+}
+
+// LoadSized is Load with map sizes for state created now; maps already
+// pinned keep the sizes they were created with.
+func LoadSized(pinDir string, sizes Sizes) (*Objects, error) {
 	if pinDir != "" {
 		if err := os.MkdirAll(pinDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create %s: %w", pinDir, err)
@@ -124,6 +148,23 @@ func Load(pinDir string) (*Objects, error) {
 		return nil, err
 	}
 	opts := &ebpf.CollectionOptions{}
+	for _, g := range []struct {
+		names []string
+		n     int
+	}{{tunnelMaps, sizes.Tunnels}, {routeMaps, sizes.Routes}} {
+		for _, name := range g.names {
+			if g.n > 0 {
+				spec.Maps[name].MaxEntries = uint32(g.n)
+			}
+			if pinDir == "" {
+				continue
+			}
+			if pm, err := ebpf.LoadPinnedMap(filepath.Join(pinDir, name), nil); err == nil {
+				spec.Maps[name].MaxEntries = pm.MaxEntries()
+				pm.Close()
+			}
+		}
+	}
 	if pinDir != "" {
 		for _, m := range spec.Maps {
 			m.Pinning = ebpf.PinByName
@@ -137,7 +178,7 @@ func Load(pinDir string) (*Objects, error) {
 		Encap: under.XtEncap, Decap: under.XtDecap, Devmap: under.XtDevmap,
 		TStats: under.XtTstats, Reasons: under.XtReasons, Ports: under.XtPorts,
 		FOU: under.XtFou, ICMPRL: under.XtIcmpRl, Peers: under.XtPeers,
-		FDB: under.XtFdb, Mirrors: under.XtMirrors,
+		FDB: under.XtFdb, Mirrors: under.XtMirrors, Routes: under.XtRoutes, RPeers: under.XtRpeers,
 	}
 	replace := ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{}}
 	for name, f := range m.byName() {
@@ -171,6 +212,11 @@ func loadProgram(load func() (*ebpf.CollectionSpec, error), name string,
 	spec, err := load()
 	if err != nil {
 		return nil, err
+	}
+	for name, m := range opts.MapReplacements {
+		if ms, ok := spec.Maps[name]; ok {
+			ms.MaxEntries = m.MaxEntries() // sized at creation (LoadSized)
+		}
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
@@ -236,7 +282,7 @@ func (m *Maps) byName() map[string]**ebpf.Map {
 		"xt_encap": &m.Encap, "xt_decap": &m.Decap, "xt_devmap": &m.Devmap,
 		"xt_tstats": &m.TStats, "xt_reasons": &m.Reasons, "xt_ports": &m.Ports,
 		"xt_fou": &m.FOU, "xt_icmp_rl": &m.ICMPRL, "xt_peers": &m.Peers,
-		"xt_fdb": &m.FDB, "xt_mirrors": &m.Mirrors,
+		"xt_fdb": &m.FDB, "xt_mirrors": &m.Mirrors, "xt_routes": &m.Routes, "xt_rpeers": &m.RPeers,
 	}
 }
 

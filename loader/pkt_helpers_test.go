@@ -171,9 +171,41 @@ func (d *dataplane) run(t *testing.T, prog *ebpf.Program, pkt []byte) result {
 
 func (d *dataplane) tryRun(t *testing.T, prog *ebpf.Program, pkt []byte) (result, error) {
 	t.Helper()
+	return d.tryRunCtx(t, prog, pkt, nil)
+}
+
+// skbCtx is the start of struct __sk_buff, up to gso_segs: the fields
+// BPF_PROG_TEST_RUN lets a TC run set (the others must stay zero).
+type skbCtx struct {
+	Ifindex uint32 // skb->dev: a netdev of the calling thread's namespace; 0: its loopback device
+	GSOSegs uint32 // skb_shinfo(skb)->gso_segs
+}
+
+func (c skbCtx) bytes() []byte {
+	b := make([]byte, 168) // offsetofend(struct __sk_buff, gso_segs)
+	binary.NativeEndian.PutUint32(b[40:], c.Ifindex)
+	binary.NativeEndian.PutUint32(b[164:], c.GSOSegs)
+	return b
+}
+
+// runCtx is run with the TC program's skb set up by ctx.
+func (d *dataplane) runCtx(t *testing.T, prog *ebpf.Program, pkt []byte, ctx skbCtx) result {
+	t.Helper()
+	res, err := d.tryRunCtx(t, prog, pkt, &ctx)
+	if err != nil {
+		t.Fatalf("run %s on %d bytes with %+v: %v", prog, len(pkt), ctx, err)
+	}
+	return res
+}
+
+func (d *dataplane) tryRunCtx(t *testing.T, prog *ebpf.Program, pkt []byte, ctx *skbCtx) (result, error) {
+	t.Helper()
 	before := d.reasons(t)
 	in := append([]byte(nil), pkt...) // the kernel copies, but be sure pkt stays intact
 	opts := &ebpf.RunOptions{Data: in, DataOut: make([]byte, len(pkt)+256)}
+	if ctx != nil {
+		opts.Context = ctx.bytes()
+	}
 	ret, err := prog.Run(opts)
 	if err != nil {
 		return result{}, err
@@ -406,6 +438,42 @@ func describe(pkt []byte) []string {
 			add(i, "GRE", "Key", l.Key)
 			add(i, "GRE", "SeqNumber", l.Seq)
 			add(i, "GRE", "ChecksumField", fmt.Sprintf("%#04x", l.Checksum))
+		case *layers.VXLAN:
+			add(i, "VXLAN", "Flags", fmt.Sprintf("%#08x", binary.BigEndian.Uint32(l.Contents)))
+			add(i, "VXLAN", "VNI", l.VNI)
+			add(i, "VXLAN", "Reserved", l.Contents[7])
+		case *layers.Geneve:
+			// gopacket 1.1.19 reads one bit of version and four of option
+			// length: take those from the bytes.
+			c := l.Contents
+			add(i, "Geneve", "Version", c[0]>>6)
+			add(i, "Geneve", "OptLen", c[0]&0x3f)
+			add(i, "Geneve", "O", c[1]&0x80 != 0)
+			add(i, "Geneve", "C", c[1]&0x40 != 0)
+			add(i, "Geneve", "Rsvd", c[1]&0x3f)
+			add(i, "Geneve", "Protocol", l.Protocol)
+			add(i, "Geneve", "VNI", l.VNI)
+			add(i, "Geneve", "Rsvd2", c[7])
+			for j, o := 0, c[8:]; len(o) >= 4; j++ {
+				n := min(4+4*int(o[3]&0x1f), len(o))
+				add(i, "Geneve", fmt.Sprintf("Option%d", j),
+					fmt.Sprintf("class=%#04x type=%#02x flags=%d len=%d data=%x",
+						binary.BigEndian.Uint16(o), o[2], o[3]>>5, o[3]&0x1f, o[4:n]))
+				o = o[n:]
+			}
+		case *layers.ERSPANII:
+			add(i, "ERSPANII", "Version", l.Version)
+			add(i, "ERSPANII", "VLAN", l.VLANIdentifier)
+			add(i, "ERSPANII", "CoS", l.CoS)
+			add(i, "ERSPANII", "En", l.TrunkEncap)
+			add(i, "ERSPANII", "T", l.IsTruncated)
+			add(i, "ERSPANII", "SessionID", l.SessionID)
+			add(i, "ERSPANII", "Reserved", l.Reserved)
+			add(i, "ERSPANII", "Index", fmt.Sprintf("%#05x", l.Index))
+		case *erspanIII:
+			for _, f := range l.fields() {
+				add(i, "ERSPANIII", f.name, f.v)
+			}
 		case *layers.ICMPv4:
 			add(i, "ICMPv4", "TypeCode", l.TypeCode)
 			add(i, "ICMPv4", "Checksum", fmt.Sprintf("%#04x", l.Checksum))

@@ -67,17 +67,45 @@ type tcMirrorXtMirrorKey struct {
 	Egress  uint32
 }
 
+type tcMirrorXtPeerKey struct {
+	_      structs.HostLayout
+	Remote [16]uint8
+	Key    uint32
+	Proto  uint8
+	HasKey uint8
+	Pad    uint16
+}
+
 type tcMirrorXtPort struct {
 	_       structs.HostLayout
 	Ifindex uint32
 	XdpMode uint8
-	Pad     [3]uint8
+	Gateway uint8
+	Pad     [2]uint8
 }
 
 type tcMirrorXtRatelimit struct {
 	_      structs.HostLayout
 	LastNs uint64
 	Tokens uint64
+}
+
+type tcMirrorXtRoute struct {
+	_       structs.HostLayout
+	Remote  [16]uint8
+	Local   [16]uint8
+	Key     uint32
+	Ifindex uint32
+	HasKey  uint8
+	Ttl     uint8
+	Tos     uint8
+	Pad     uint8
+}
+
+type tcMirrorXtRouteKey struct {
+	_         structs.HostLayout
+	Prefixlen uint32
+	Addr      [16]uint8
 }
 
 type tcMirrorXtTunStats struct {
@@ -142,6 +170,8 @@ const (
 	tcMirrorMapXtPeers        = "xt_peers"
 	tcMirrorMapXtPorts        = "xt_ports"
 	tcMirrorMapXtReasons      = "xt_reasons"
+	tcMirrorMapXtRoutes       = "xt_routes"
+	tcMirrorMapXtRpeers       = "xt_rpeers"
 	tcMirrorMapXtTstats       = "xt_tstats"
 	tcMirrorProgXtTcMirrorIn  = "xt_tc_mirror_in"
 	tcMirrorProgXtTcMirrorOut = "xt_tc_mirror_out"
@@ -207,6 +237,8 @@ type tcMirrorMapSpecs struct {
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
+	XtRoutes  *ebpf.MapSpec `ebpf:"xt_routes"`
+	XtRpeers  *ebpf.MapSpec `ebpf:"xt_rpeers"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
 }
 
@@ -246,6 +278,8 @@ type tcMirrorMaps struct {
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
+	XtRoutes  *ebpf.Map `ebpf:"xt_routes"`
+	XtRpeers  *ebpf.Map `ebpf:"xt_rpeers"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
 }
 
@@ -261,6 +295,8 @@ func (m *tcMirrorMaps) Close() error {
 		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,
+		m.XtRoutes,
+		m.XtRpeers,
 		m.XtTstats,
 	)
 }

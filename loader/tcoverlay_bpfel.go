@@ -67,17 +67,45 @@ type tcOverlayXtMirrorKey struct {
 	Egress  uint32
 }
 
+type tcOverlayXtPeerKey struct {
+	_      structs.HostLayout
+	Remote [16]uint8
+	Key    uint32
+	Proto  uint8
+	HasKey uint8
+	Pad    uint16
+}
+
 type tcOverlayXtPort struct {
 	_       structs.HostLayout
 	Ifindex uint32
 	XdpMode uint8
-	Pad     [3]uint8
+	Gateway uint8
+	Pad     [2]uint8
 }
 
 type tcOverlayXtRatelimit struct {
 	_      structs.HostLayout
 	LastNs uint64
 	Tokens uint64
+}
+
+type tcOverlayXtRoute struct {
+	_       structs.HostLayout
+	Remote  [16]uint8
+	Local   [16]uint8
+	Key     uint32
+	Ifindex uint32
+	HasKey  uint8
+	Ttl     uint8
+	Tos     uint8
+	Pad     uint8
+}
+
+type tcOverlayXtRouteKey struct {
+	_         structs.HostLayout
+	Prefixlen uint32
+	Addr      [16]uint8
 }
 
 type tcOverlayXtScratch struct {
@@ -98,8 +126,15 @@ type tcOverlayXtScratch struct {
 		L2Len     uint8
 		Vlan      uint8
 		VlanTci   uint16
+		Dst       [16]uint8
 		Remote    [16]uint8
+		Local     [16]uint8
 		_         [2]byte
+		Okey      uint32
+		OkeyOn    uint8
+		Ottl      uint8
+		Otos      uint8
+		_         [1]byte
 		Hash      uint32
 		Seq       uint32
 	}
@@ -167,6 +202,8 @@ const (
 	tcOverlayMapXtPeers    = "xt_peers"
 	tcOverlayMapXtPorts    = "xt_ports"
 	tcOverlayMapXtReasons  = "xt_reasons"
+	tcOverlayMapXtRoutes   = "xt_routes"
+	tcOverlayMapXtRpeers   = "xt_rpeers"
 	tcOverlayMapXtScratch  = "xt_scratch"
 	tcOverlayMapXtTstats   = "xt_tstats"
 	tcOverlayProgXtTcEncap = "xt_tc_encap"
@@ -231,6 +268,8 @@ type tcOverlayMapSpecs struct {
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
+	XtRoutes  *ebpf.MapSpec `ebpf:"xt_routes"`
+	XtRpeers  *ebpf.MapSpec `ebpf:"xt_rpeers"`
 	XtScratch *ebpf.MapSpec `ebpf:"xt_scratch"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
 }
@@ -271,6 +310,8 @@ type tcOverlayMaps struct {
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
+	XtRoutes  *ebpf.Map `ebpf:"xt_routes"`
+	XtRpeers  *ebpf.Map `ebpf:"xt_rpeers"`
 	XtScratch *ebpf.Map `ebpf:"xt_scratch"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
 }
@@ -287,6 +328,8 @@ func (m *tcOverlayMaps) Close() error {
 		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,
+		m.XtRoutes,
+		m.XtRpeers,
 		m.XtScratch,
 		m.XtTstats,
 	)

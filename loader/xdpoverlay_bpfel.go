@@ -67,17 +67,45 @@ type xdpOverlayXtMirrorKey struct {
 	Egress  uint32
 }
 
+type xdpOverlayXtPeerKey struct {
+	_      structs.HostLayout
+	Remote [16]uint8
+	Key    uint32
+	Proto  uint8
+	HasKey uint8
+	Pad    uint16
+}
+
 type xdpOverlayXtPort struct {
 	_       structs.HostLayout
 	Ifindex uint32
 	XdpMode uint8
-	Pad     [3]uint8
+	Gateway uint8
+	Pad     [2]uint8
 }
 
 type xdpOverlayXtRatelimit struct {
 	_      structs.HostLayout
 	LastNs uint64
 	Tokens uint64
+}
+
+type xdpOverlayXtRoute struct {
+	_       structs.HostLayout
+	Remote  [16]uint8
+	Local   [16]uint8
+	Key     uint32
+	Ifindex uint32
+	HasKey  uint8
+	Ttl     uint8
+	Tos     uint8
+	Pad     uint8
+}
+
+type xdpOverlayXtRouteKey struct {
+	_         structs.HostLayout
+	Prefixlen uint32
+	Addr      [16]uint8
 }
 
 type xdpOverlayXtTunStats struct {
@@ -142,6 +170,8 @@ const (
 	xdpOverlayMapXtPeers       = "xt_peers"
 	xdpOverlayMapXtPorts       = "xt_ports"
 	xdpOverlayMapXtReasons     = "xt_reasons"
+	xdpOverlayMapXtRoutes      = "xt_routes"
+	xdpOverlayMapXtRpeers      = "xt_rpeers"
 	xdpOverlayMapXtTstats      = "xt_tstats"
 	xdpOverlayProgXtXdpOverlay = "xt_xdp_overlay"
 )
@@ -205,6 +235,8 @@ type xdpOverlayMapSpecs struct {
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
+	XtRoutes  *ebpf.MapSpec `ebpf:"xt_routes"`
+	XtRpeers  *ebpf.MapSpec `ebpf:"xt_rpeers"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
 }
 
@@ -244,6 +276,8 @@ type xdpOverlayMaps struct {
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
+	XtRoutes  *ebpf.Map `ebpf:"xt_routes"`
+	XtRpeers  *ebpf.Map `ebpf:"xt_rpeers"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
 }
 
@@ -259,6 +293,8 @@ func (m *xdpOverlayMaps) Close() error {
 		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,
+		m.XtRoutes,
+		m.XtRpeers,
 		m.XtTstats,
 	)
 }

@@ -67,11 +67,21 @@ type xdpUnderlayXtMirrorKey struct {
 	Egress  uint32
 }
 
+type xdpUnderlayXtPeerKey struct {
+	_      structs.HostLayout
+	Remote [16]uint8
+	Key    uint32
+	Proto  uint8
+	HasKey uint8
+	Pad    uint16
+}
+
 type xdpUnderlayXtPort struct {
 	_       structs.HostLayout
 	Ifindex uint32
 	XdpMode uint8
-	Pad     [3]uint8
+	Gateway uint8
+	Pad     [2]uint8
 }
 
 type xdpUnderlayXtRatelimit struct {
@@ -130,8 +140,67 @@ const (
 	xdpUnderlayXtReasonXT_R_MIRROR               xdpUnderlayXtReason = 44
 	xdpUnderlayXtReasonXT_R_MIRROR_SAMPLED_OUT   xdpUnderlayXtReason = 45
 	xdpUnderlayXtReasonXT_R_MIRROR_FAIL          xdpUnderlayXtReason = 46
-	xdpUnderlayXtReasonXT_R_MAX                  xdpUnderlayXtReason = 47
+	xdpUnderlayXtReasonXT_R_TX_NO_ROUTE          xdpUnderlayXtReason = 47
+	xdpUnderlayXtReasonXT_R_GW_ENCAP             xdpUnderlayXtReason = 48
+	xdpUnderlayXtReasonXT_R_GW_DECAP             xdpUnderlayXtReason = 49
+	xdpUnderlayXtReasonXT_R_PASS_GW_TTL          xdpUnderlayXtReason = 50
+	xdpUnderlayXtReasonXT_R_PASS_GW_NO_NEIGH     xdpUnderlayXtReason = 51
+	xdpUnderlayXtReasonXT_R_PASS_GW_MTU          xdpUnderlayXtReason = 52
+	xdpUnderlayXtReasonXT_R_PASS_GW_FIB          xdpUnderlayXtReason = 53
+	xdpUnderlayXtReasonXT_R_PASS_GW_SLOW         xdpUnderlayXtReason = 54
+	xdpUnderlayXtReasonXT_R_PASS_GW_PORT         xdpUnderlayXtReason = 55
+	xdpUnderlayXtReasonXT_R_MAX                  xdpUnderlayXtReason = 56
 )
+
+type xdpUnderlayXtRoute struct {
+	_       structs.HostLayout
+	Remote  [16]uint8
+	Local   [16]uint8
+	Key     uint32
+	Ifindex uint32
+	HasKey  uint8
+	Ttl     uint8
+	Tos     uint8
+	Pad     uint8
+}
+
+type xdpUnderlayXtRouteKey struct {
+	_         structs.HostLayout
+	Prefixlen uint32
+	Addr      [16]uint8
+}
+
+type xdpUnderlayXtScratch struct {
+	_     structs.HostLayout
+	Outer [128]uint8
+	In    struct {
+		_         structs.HostLayout
+		Proto     uint16
+		Tos       uint8
+		Ttl       uint8
+		Df        uint8
+		_         [3]byte
+		Family    uint32
+		Flowlabel uint32
+		Daddr6    [16]uint8
+		Len       uint32
+		Eth       [18]uint8
+		L2Len     uint8
+		Vlan      uint8
+		VlanTci   uint16
+		Dst       [16]uint8
+		Remote    [16]uint8
+		Local     [16]uint8
+		_         [2]byte
+		Okey      uint32
+		OkeyOn    uint8
+		Ottl      uint8
+		Otos      uint8
+		_         [1]byte
+		Hash      uint32
+		Seq       uint32
+	}
+}
 
 type xdpUnderlayXtTunStats struct {
 	_         structs.HostLayout
@@ -214,6 +283,7 @@ const (
 	xdpUnderlayXtTunnelFlagXT_F_LEARN         xdpUnderlayXtTunnelFlag = 134217728
 	xdpUnderlayXtTunnelFlagXT_F_UDP_ZERO_RX   xdpUnderlayXtTunnelFlag = 268435456
 	xdpUnderlayXtTunnelFlagXT_F_GENEVE_CRIT   xdpUnderlayXtTunnelFlag = 536870912
+	xdpUnderlayXtTunnelFlagXT_F_EXTERNAL      xdpUnderlayXtTunnelFlag = 1073741824
 )
 
 type xdpUnderlayXtType uint32
@@ -255,6 +325,9 @@ const (
 	xdpUnderlayMapXtPeers        = "xt_peers"
 	xdpUnderlayMapXtPorts        = "xt_ports"
 	xdpUnderlayMapXtReasons      = "xt_reasons"
+	xdpUnderlayMapXtRoutes       = "xt_routes"
+	xdpUnderlayMapXtRpeers       = "xt_rpeers"
+	xdpUnderlayMapXtScratch      = "xt_scratch"
 	xdpUnderlayMapXtTstats       = "xt_tstats"
 	xdpUnderlayProgXtXdpUnderlay = "xt_xdp_underlay"
 )
@@ -318,6 +391,9 @@ type xdpUnderlayMapSpecs struct {
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
 	XtPorts   *ebpf.MapSpec `ebpf:"xt_ports"`
 	XtReasons *ebpf.MapSpec `ebpf:"xt_reasons"`
+	XtRoutes  *ebpf.MapSpec `ebpf:"xt_routes"`
+	XtRpeers  *ebpf.MapSpec `ebpf:"xt_rpeers"`
+	XtScratch *ebpf.MapSpec `ebpf:"xt_scratch"`
 	XtTstats  *ebpf.MapSpec `ebpf:"xt_tstats"`
 }
 
@@ -357,6 +433,9 @@ type xdpUnderlayMaps struct {
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
 	XtPorts   *ebpf.Map `ebpf:"xt_ports"`
 	XtReasons *ebpf.Map `ebpf:"xt_reasons"`
+	XtRoutes  *ebpf.Map `ebpf:"xt_routes"`
+	XtRpeers  *ebpf.Map `ebpf:"xt_rpeers"`
+	XtScratch *ebpf.Map `ebpf:"xt_scratch"`
 	XtTstats  *ebpf.Map `ebpf:"xt_tstats"`
 }
 
@@ -372,6 +451,9 @@ func (m *xdpUnderlayMaps) Close() error {
 		m.XtPeers,
 		m.XtPorts,
 		m.XtReasons,
+		m.XtRoutes,
+		m.XtRpeers,
+		m.XtScratch,
 		m.XtTstats,
 	)
 }

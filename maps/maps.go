@@ -103,7 +103,10 @@ func addrFrom16(b [16]uint8) netip.Addr { return netip.AddrFrom16(b).Unmap() }
 // decapKeys are what received packets of t are matched on: one per outer
 // protocol it accepts (an ipip in mode any takes protocols 4 and 137).
 func decapKeys(t Tunnel) []loader.DecapKeyT {
-	base := loader.DecapKeyT{Local: addr16(t.Local)}
+	base := loader.DecapKeyT{}
+	if t.Local.IsValid() {
+		base.Local = addr16(t.Local)
+	}
 	if t.Remote.IsValid() {
 		base.Remote = addr16(t.Remote)
 	} // else all zero: any remote (sit 6to4 / ISATAP)
@@ -231,6 +234,9 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 	if !t.NoPMTUDisc && !t.Outer6() && !udpTunnel(t.Type) {
 		v.Flags |= loader.FlagDF
 	}
+	if t.External {
+		v.Flags |= loader.FlagExternal
+	}
 	ethernetValue(t, &v) // last: it clears flags ERSPAN must not have
 	copy(v.Mac[:], t.MAC)
 	copy(v.PeerMac[:], t.PeerMAC)
@@ -255,7 +261,9 @@ func fromValue(v loader.TunnelT) Tunnel {
 			t.Type = c
 		}
 	}
-	t.Local = addrFrom16(v.Local)
+	if v.Local != ([16]uint8{}) {
+		t.Local = addrFrom16(v.Local)
+	}
 	if v.Remote != ([16]uint8{}) {
 		t.Remote = addrFrom16(v.Remote)
 	}
@@ -268,6 +276,7 @@ func fromValue(v loader.TunnelT) Tunnel {
 	t.FlowInherit = v.Flags&loader.FlagFlowInherit != 0
 	t.IgnoreDF = v.Flags&loader.FlagIgnoreDF != 0 && !udpTunnel(t.Type)
 	t.ISATAP = v.Flags&loader.FlagRemoteISATAP != 0
+	t.External = v.Flags&loader.FlagExternal != 0
 	if t.Type.Outer6() { // ip6tnl, ip6gre, ip6gretap, ip6erspan
 		switch {
 		case v.Flags&loader.FlagEncapLimit == 0:
@@ -335,10 +344,19 @@ func udpCsum(s tunnel.Spec) bool {
 	return s.Encap.Type != tunnel.EncapNone && (s.Encap.Csum || s.Type.Outer6())
 }
 
+// ownDecapKeys are t's entries in the decap table: none for an external
+// tunnel, whose peers come from its routes (xt_rpeers).
+func ownDecapKeys(t Tunnel) []loader.DecapKeyT {
+	if t.External {
+		return nil
+	}
+	return decapKeys(t)
+}
+
 // DecapOwner returns a tunnel that already receives some of what t would.
 func (tb *Tables) DecapOwner(t Tunnel) (Tunnel, bool) {
 	var v loader.TunnelT
-	for _, k := range decapKeys(t) {
+	for _, k := range ownDecapKeys(t) {
 		if err := tb.m.Decap.Lookup(&k, &v); err == nil {
 			return fromValue(v), true
 		}
@@ -368,7 +386,7 @@ func (tb *Tables) PutTunnel(t Tunnel) (err error) {
 	if err := tb.m.Peers.Update(peer, uint32(t.Ifindex), ebpf.UpdateNoExist); err != nil {
 		return fmt.Errorf("peer table: %w", err)
 	}
-	for _, k := range decapKeys(t) {
+	for _, k := range ownDecapKeys(t) {
 		if err := tb.m.Decap.Update(&k, &v, ebpf.UpdateNoExist); err != nil {
 			return fmt.Errorf("decap table: %w", err)
 		}
@@ -388,7 +406,7 @@ func (tb *Tables) DeleteTunnel(t Tunnel) error {
 		}
 	}
 	keep(tb.m.Encap.Delete(uint32(t.Ifindex)))
-	for _, k := range decapKeys(t) {
+	for _, k := range ownDecapKeys(t) {
 		var v loader.TunnelT
 		// Only entries of this tunnel: another may own a key t collides with.
 		if tb.m.Decap.Lookup(&k, &v) == nil && int(v.Ifindex) == t.Ifindex {
@@ -461,34 +479,45 @@ func (tb *Tables) Reasons() ([]uint64, error) {
 	return out, nil
 }
 
-// Port is an attached underlay netdev.
+// Port is an attached netdev.
 type Port struct {
 	Ifindex int
 	Generic bool // XDP in generic (skb) mode
+	Gateway bool // gateway mode: route and forward in XDP
 }
 
-// PutPort records an attached underlay.
+// PutPort records an attached netdev, and makes it a redirect target of
+// gateway mode (xt_devmap).
 func (tb *Tables) PutPort(p Port) error {
 	v := loader.PortT{Ifindex: uint32(p.Ifindex), XdpMode: 1}
 	if p.Generic {
 		v.XdpMode = 2
 	}
+	if p.Gateway {
+		v.Gateway = 1
+	}
+	if err := tb.m.Devmap.Put(uint32(p.Ifindex), uint32(p.Ifindex)); err != nil {
+		return fmt.Errorf("devmap: %w", err)
+	}
 	return tb.m.Ports.Put(uint32(p.Ifindex), &v)
 }
 
-// DeletePort forgets an underlay.
+// DeletePort forgets an attached netdev.
 func (tb *Tables) DeletePort(ifindex int) error {
 	err := tb.m.Ports.Delete(uint32(ifindex))
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
-		return nil
+		err = nil
+	}
+	if derr := tb.m.Devmap.Delete(uint32(ifindex)); derr != nil && !errors.Is(derr, ebpf.ErrKeyNotExist) {
+		err = errors.Join(err, derr)
 	}
 	return err
 }
 
-// Ports lists attached underlays.
+// Ports lists attached netdevs.
 func (tb *Tables) Ports() ([]Port, error) {
 	return values(tb.m.Ports, func(v loader.PortT) Port {
-		return Port{Ifindex: int(v.Ifindex), Generic: v.XdpMode == 2}
+		return Port{Ifindex: int(v.Ifindex), Generic: v.XdpMode == 2, Gateway: v.Gateway == 1}
 	})
 }
 

@@ -18,13 +18,16 @@ func (s Spec) Args() []string {
 		a = append(a, "id", strconv.FormatUint(uint64(s.VNI), 10))
 	}
 	a = append(a, s.ModeWords()...)
+	if s.External {
+		a = append(a, "external")
+	}
 	if s.Local.IsValid() {
 		a = append(a, "local", s.Local.String())
 	}
 	switch {
 	case s.Remote.IsValid():
 		a = append(a, "remote", s.Remote.String())
-	case (s.Type == SIT && !s.ISATAP) || s.Type == GENEVE:
+	case (s.Type == SIT && !s.ISATAP && !s.External) || s.Type == GENEVE:
 		a = append(a, "remote", "any") // vxlan: no remote is remote any
 	}
 	if s.ISATAP {

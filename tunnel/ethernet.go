@@ -179,7 +179,7 @@ var udpUnsupported = map[string]string{
 	"rsc":         "route short-circuiting is not supported",
 	"l2miss":      "netlink miss notifications are not supported",
 	"l3miss":      "netlink miss notifications are not supported",
-	"external":    "collect-metadata (external) tunnels are not supported yet",
+	"external":    "one netdev for many peers is FDB mode here: local ADDR and no remote, and each peer with fdb add MAC dst ADDR dev NAME",
 	"gbp":         "the Group Based Policy extension is not supported",
 	"gpe":         "the Generic Protocol Extension is not supported",
 	"remcsumtx":   "remote checksum offload is not supported",

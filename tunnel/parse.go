@@ -10,6 +10,7 @@ import (
 
 // LinkAddUsage is the grammar ParseLinkAdd accepts, for help output.
 const LinkAddUsage = `link add [name] NAME [mtu MTU] type TYPE local ADDR remote ADDR [OPTIONS]
+link add [name] NAME [mtu MTU] type gre|ip6gre|ipip|sit|ip6tnl external [local ADDR] [OPTIONS]
   TYPE and its OPTIONS:
   gre     GRE over IPv4, IPv4 and IPv6 inner
           [key K | ikey K okey K] [csum | icsum | ocsum | nocsum]
@@ -42,6 +43,12 @@ const LinkAddUsage = `link add [name] NAME [mtu MTU] type TYPE local ADDR remote
           and the vxlan options but srcport, [innerprotoinherit]
           [opt CLASS:TYPE:DATA]... (also geneve_opts OPT[,OPT...])
   every type: [dev PHYS_DEV] [mtu MTU]
+  external  gre, ip6gre, ipip, sit and ip6tnl: one netdev for many peers
+          (the kernel's collect_md). No remote and no key: each peer is a
+          route, with its remote and key: xtunnel route add PREFIX encap
+          ip|ip6 [id KEY] dst ADDR dev NAME (see: xtunnel route help).
+          local is optional: without it the outer source is the one the
+          route to each peer picks. noexternal (the default) is one peer
   ENCAP  encap fou|gue encap-dport PORT [encap-sport auto|PORT]
          [encap-csum | noencap-csum]   (encap none or noencap: plain)
   NAME  overlay netdev name, 1..15 bytes ("dev NAME" before type also names it)
@@ -92,6 +99,7 @@ var (
 	dfKeywords      = []string{"pmtudisc", "nopmtudisc", "ignore-df", "noignore-df"}
 	encapKeywords   = []string{"encap", "noencap", "encap-sport", "encap-dport", "encap-csum", "noencap-csum"}
 	ip6Keywords     = []string{"hoplimit", "tclass", "flowlabel", "encaplimit"}
+	externalWords   = []string{"external", "noexternal"}
 )
 
 func words(groups ...[]string) []string {
@@ -114,14 +122,14 @@ var (
 // order error messages list them. Aliases (keywordAliases) are accepted
 // wherever the keyword they stand for is.
 var typeKeywords = map[Type][]string{
-	GRE:       greKeywords,
+	GRE:       words(greKeywords, externalWords),
 	GRETAP:    greKeywords,
-	IP6GRE:    ip6greKeywords,
+	IP6GRE:    words(ip6greKeywords, externalWords),
 	IP6GRETAP: ip6greKeywords,
-	IPIP:      words([]string{"local", "remote", "mode", "ttl", "tos", "dev", "mtu"}, dfKeywords, encapKeywords),
+	IPIP:      words([]string{"local", "remote", "mode", "ttl", "tos", "dev", "mtu"}, dfKeywords, encapKeywords, externalWords),
 	SIT: words([]string{"local", "remote", "mode", "isatap", "ttl", "tos", "dev", "mtu"},
-		dfKeywords, encapKeywords),
-	IP6TNL:    words([]string{"local", "remote", "mode"}, ip6Keywords, []string{"dev", "mtu"}, encapKeywords),
+		dfKeywords, encapKeywords, externalWords),
+	IP6TNL:    words([]string{"local", "remote", "mode"}, ip6Keywords, []string{"dev", "mtu"}, encapKeywords, externalWords),
 	ERSPAN:    words([]string{"local", "remote"}, erspanKeywords, []string{"ttl", "tos", "dev", "mtu", "pmtudisc", "nopmtudisc"}),
 	IP6ERSPAN: words([]string{"local", "remote"}, erspanKeywords, ip6Keywords, []string{"dev", "mtu"}),
 	GENEVE: words(udpKeywords, udpOptKeywords, []string{"innerprotoinherit", "opt", "geneve_opts"}, learnKeywords,
@@ -145,7 +153,7 @@ var keywordAliases = map[string]string{
 // later version; naming them gets a "not supported yet" error rather than
 // "unknown keyword".
 var laterKeywords = map[string]bool{
-	"external": true, "noexternal": true, "encap-remcsum": true, "noencap-remcsum": true,
+	"encap-remcsum": true, "noencap-remcsum": true,
 	"encap-udp6-csum": true, "noencap-udp6-csum": true, "fwmark": true,
 	"6rd-prefix": true, "6rd-relay_prefix": true, "6rd-reset": true,
 	"dscp": true, "allow-localremote": true, "noallow-localremote": true,
@@ -316,7 +324,7 @@ func (p *linkAddParser) parse() error {
 		return fmt.Errorf(`missing "type %s" after the name %q`, typeList("|"), p.spec.Name)
 	}
 	s := &p.spec
-	if _, ok := p.seen["remote"]; !ok && s.Type == SIT && !s.ISATAP {
+	if _, ok := p.seen["remote"]; !ok && s.Type == SIT && !s.ISATAP && !s.External {
 		if _, ok := p.seen["local"]; ok {
 			return errors.New(`missing "remote ADDR": a point-to-point sit tunnel needs both ends; write remote any for 6to4, or isatap`)
 		}
@@ -330,7 +338,32 @@ func (p *linkAddParser) parse() error {
 	if err := p.finishEthernet(); err != nil {
 		return err
 	}
+	if err := p.finishExternal(); err != nil {
+		return err
+	}
 	return s.Validate()
+}
+
+// finishExternal refuses the words an external tunnel takes from its
+// routes, naming them as given.
+func (p *linkAddParser) finishExternal() error {
+	s := &p.spec
+	if !s.External {
+		return nil
+	}
+	ext := p.seen["external"]
+	if w, ok := p.seen["remote"]; ok {
+		return fmt.Errorf("%q conflicts with %q: %s", w, ext, externalRemoteHint(*s))
+	}
+	for _, slot := range []string{"ikey", "okey"} {
+		if w, ok := p.seen[slot]; ok {
+			return fmt.Errorf("%q conflicts with %q: %s", w, ext, externalKeyHint(*s))
+		}
+	}
+	if w, ok := p.seen["isatap"]; ok {
+		return fmt.Errorf("%q conflicts with %q: %s", w, ext, externalISATAPHint)
+	}
+	return nil
 }
 
 func (p *linkAddParser) beforeType(w string) error {
@@ -473,6 +506,13 @@ func notForType(t Type, w string) error {
 		}
 	case "isatap":
 		why = "only sit does ISATAP"
+	case "external", "noexternal":
+		switch {
+		case t.isERSPAN():
+			why = fmt.Sprintf("an %s tunnel mirrors to one collector; make one link per collector", t)
+		default:
+			why = fmt.Sprintf("%s carries Ethernet frames; for one netdev with many Ethernet peers use vxlan or geneve with remote any (FDB mode)", t)
+		}
 	case "encaplimit":
 		why = fmt.Sprintf("the tunnel encapsulation limit is an IPv6 option, for %s only", joinAnd(others))
 	case "flowlabel":
@@ -618,6 +658,8 @@ func (p *linkAddParser) afterType(w string) error {
 		}
 		s.ISATAP = true
 		return nil
+	case "external", "noexternal":
+		return p.flag("external", w, &s.External)
 	case "ttl":
 		if err := p.fill(kw, w); err != nil {
 			return err

@@ -278,7 +278,7 @@ func TestParseLinkAddErrors(t *testing.T) {
 		{"gre1 type sit" + ends + " foo", []string{`unknown keyword "foo" after type sit; expected one of: local remote mode isatap ttl tos dev`}},
 		{"gre1 type ip6tnl" + ends6 + " foo", []string{`unknown keyword "foo" after type ip6tnl; expected one of: local remote mode hoplimit tclass flowlabel encaplimit dev mtu`}},
 		{"gre1 type ip6gre" + ends6 + " foo", []string{`unknown keyword "foo" after type ip6gre; expected one of: local remote key ikey okey csum nocsum icsum ocsum seq noseq iseq oseq hoplimit tclass flowlabel encaplimit dev mtu`}},
-		{"gre1 type gre" + ends + " external", []string{`keyword "external" is not supported yet`}},
+		{"gre1 type gre" + ends + " external", []string{`"remote" conflicts with "external"`, "route add PREFIX encap ip dst ADDR dev gre1"}},
 		{"gre1 type gre" + ends + " encap-remcsum", []string{`keyword "encap-remcsum" is not supported yet for gre`}},
 		{"gre1 type ip6tnl" + ends6 + " fwmark 1", []string{`keyword "fwmark" is not supported yet for ip6tnl`}},
 		{"gre1 type ip6tnl" + ends6 + " dscp inherit", []string{`keyword "dscp" is not supported yet for ip6tnl`}},
@@ -570,6 +570,21 @@ func TestArgsRoundTrip(t *testing.T) {
 		gre6(func(s *Spec) { s.OCsum, s.ISeq = true, true }),
 		gre6(func(s *Spec) { s.EncapLimit, s.FlowInherit, s.TOSInherit, s.TTL = EncapLimitNone, true, true, 0 }),
 		gre6(func(s *Spec) { s.EncapLimit, s.FlowLabel, s.TOS, s.TTL = EncapLimitZero, 0x12345, 0x28, 200 }),
+		// external: no remote, no key, local optional
+		external("xgre", GRE, nil),
+		external("xgre", GRE, func(s *Spec) { s.Local = addrA }),
+		external("xgre", GRE, func(s *Spec) {
+			s.ICsum, s.OCsum, s.ISeq, s.OSeq, s.TTL, s.TOS, s.Dev, s.MTU = true, true, true, true, 64, 0x10, "eth0", 1400
+		}),
+		external("xgre", GRE, func(s *Spec) { s.OCsum, s.Encap = true, Encap{Type: EncapGUE, DPort: 6080} }),
+		external("xgre6", IP6GRE, nil),
+		external("xgre6", IP6GRE, func(s *Spec) { s.Local, s.EncapLimit, s.FlowInherit, s.TTL = addr6A, EncapLimitNone, true, 0 }),
+		external("xipip", IPIP, nil),
+		external("xipip", IPIP, func(s *Spec) { s.Mode, s.NoPMTUDisc, s.Encap = ModeAny, true, Encap{Type: EncapFOU, DPort: 5555} }),
+		external("xsit", SIT, nil),
+		external("xsit", SIT, func(s *Spec) { s.Local, s.Mode = addrA, ModeAny }),
+		external("xtnl", IP6TNL, nil),
+		external("xtnl", IP6TNL, func(s *Spec) { s.Local, s.Mode, s.TOSInherit = addr6A, ModeIPIP6, true }),
 	}
 	// Every type added with gretap, ip6gretap, geneve, vxlan, erspan and
 	// ip6erspan.
@@ -588,6 +603,124 @@ func TestArgsRoundTrip(t *testing.T) {
 				t.Fatalf("round trip through %q\n got %+v\nwant %+v", args, got, s)
 			}
 		})
+	}
+}
+
+// external returns an external Spec of type t with the TTL ParseLinkAdd
+// gives it by default, edited by edit.
+func external(name string, t Type, edit func(*Spec)) Spec {
+	s := Spec{Name: name, Type: t, External: true, TTL: t.DefaultTTL()}
+	if edit != nil {
+		edit(&s)
+	}
+	return s
+}
+
+func TestParseLinkAddExternal(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Spec
+	}{
+		{"name xgre type gre external", external("xgre", GRE, nil)},
+		{"xgre type gre external local 198.51.100.1", external("xgre", GRE, func(s *Spec) { s.Local = addrA })},
+		{"xgre type gre local 198.51.100.1 external csum seq ttl 64 tos 0x10 dev eth0",
+			external("xgre", GRE, func(s *Spec) {
+				s.Local, s.ICsum, s.OCsum, s.ISeq, s.OSeq, s.TTL, s.TOS, s.Dev = addrA, true, true, true, true, 64, 0x10, "eth0"
+			})},
+		{"xgre type gre external encap fou encap-dport 5555",
+			external("xgre", GRE, func(s *Spec) { s.Encap = Encap{Type: EncapFOU, DPort: 5555} })},
+		{"xgre type gre noexternal local 198.51.100.1 remote 198.51.100.2", gre1(func(s *Spec) { s.Name = "xgre" })},
+		{"x6 type ip6gre external hoplimit 9", external("x6", IP6GRE, func(s *Spec) { s.TTL = 9 })},
+		{"x6 type ip6gre external local 2001:db8::1", external("x6", IP6GRE, func(s *Spec) { s.Local = addr6A })},
+		{"xi type ipip external mode any", external("xi", IPIP, func(s *Spec) { s.Mode = ModeAny })},
+		{"xi type ipip external mode ipip", external("xi", IPIP, nil)},
+		{"xs type sit external", external("xs", SIT, nil)},
+		{"xs type sit external mode any local 198.51.100.1", external("xs", SIT, func(s *Spec) { s.Mode, s.Local = ModeAny, addrA })},
+		{"xt type ip6tnl external encaplimit none", external("xt", IP6TNL, func(s *Spec) { s.EncapLimit = EncapLimitNone })},
+	}
+	for _, tt := range tests {
+		got, err := ParseLinkAdd(strings.Fields(tt.in))
+		if err != nil || got != tt.want {
+			t.Errorf("ParseLinkAdd(%q) = %+v, %v\nwant %+v", tt.in, got, err, tt.want)
+			continue
+		}
+		if again, err := ParseLinkAdd(got.Args()); err != nil || again != got {
+			t.Errorf("round trip of %q through %q: %+v, %v", tt.in, got.Args(), again, err)
+		}
+	}
+
+	errs := []struct {
+		in   string
+		want []string
+	}{
+		{"xgre type gre external remote 198.51.100.2", []string{`"remote" conflicts with "external"`,
+			"external tunnels take their remotes from routes: xtunnel route add PREFIX encap ip dst ADDR dev xgre"}},
+		{"xgre type gre remote 198.51.100.2 external", []string{`"remote" conflicts with "external"`}},
+		{"x6 type ip6gre external remote 2001:db8::2", []string{"route add PREFIX encap ip6 dst ADDR dev x6"}},
+		{"xs type sit external remote any", []string{`"remote" conflicts with "external"`}},
+		{"xgre type gre external key 42", []string{`"key" conflicts with "external"`,
+			"with external the key is per peer: xtunnel route add PREFIX encap ip id KEY dst ADDR dev xgre"}},
+		{"xgre type gre ikey 1 external", []string{`"ikey" conflicts with "external"`, "encap ip id KEY"}},
+		{"x6 type ip6gre external okey 1", []string{`"okey" conflicts with "external"`, "encap ip6 id KEY"}},
+		{"xs type sit external isatap", []string{`"isatap" conflicts with "external"`}},
+		{"xgre type gre external external", []string{`duplicate keyword "external"`}},
+		{"xgre type gre external noexternal", []string{`"noexternal" conflicts with "external"`}},
+		{"external xgre type gre", []string{`"external" must come after "type`}},
+		{"tap type gretap external", []string{`"external" is not valid for type gretap`, "vxlan or geneve with remote any"}},
+		{"tap type ip6gretap external", []string{`"external" is not valid for type ip6gretap`}},
+		{"e type erspan external key 1", []string{`"external" is not valid for type erspan`, "one collector"}},
+		{"vx type vxlan id 1 local 198.51.100.1 external", []string{`keyword "external" is not supported by xtunnel's vxlan`, "fdb add"}},
+		{"gnv type geneve id 1 remote any local 198.51.100.1 external", []string{`keyword "external" is not supported by xtunnel's geneve`}},
+		{"xgre type gre external local 2001:db8::1", []string{"type gre needs IPv4 addresses"}},
+		{"x6 type ip6gre external local 198.51.100.1", []string{"type ip6gre needs IPv6 addresses"}},
+		{"xgre type gre local 198.51.100.1", []string{`missing "remote ADDR"`, "write external"}},
+		{"xgre type gre", []string{`missing "local ADDR"`, "write external"}},
+		{"tap type gretap local 198.51.100.1", []string{`missing "remote ADDR"`}},
+	}
+	for _, tt := range errs {
+		s, err := ParseLinkAdd(strings.Fields(tt.in))
+		if err == nil {
+			t.Errorf("ParseLinkAdd(%q) = %+v, want an error", tt.in, s)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("ParseLinkAdd(%q) error\n  %s\nmissing %q", tt.in, err, w)
+			}
+		}
+	}
+	if _, err := ParseLinkAdd(strings.Fields("tap type gretap local 198.51.100.1")); strings.Contains(err.Error(), "external") {
+		t.Errorf("gretap has no external, but the error offers it: %v", err)
+	}
+}
+
+func TestValidateExternal(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Spec
+		want string // "" for valid
+	}{
+		{"gre", external("x", GRE, nil), ""},
+		{"sit mode any", external("x", SIT, func(s *Spec) { s.Mode = ModeAny }), ""},
+		{"remote", external("x", GRE, func(s *Spec) { s.Remote = addrB }), "remote 198.51.100.2 conflicts with external"},
+		{"key", external("x", GRE, func(s *Spec) { s.OKey = key(1) }), "with external the key is per peer"},
+		{"isatap", external("x", SIT, func(s *Spec) { s.ISATAP = true }), "isatap conflicts with external"},
+		{"gretap", external("x", GRETAP, nil), `"external" is not valid for type gretap`},
+		{"vxlan", external("x", VXLAN, func(s *Spec) { s.VNI, s.DstPort, s.Local = 1, VXLANPort, addrA }), `keyword "external" is not supported by xtunnel's vxlan`},
+		{"ip6tnl v4 local", external("x", IP6TNL, func(s *Spec) { s.Local = addrA }), "type ip6tnl needs IPv6 addresses"},
+	}
+	for _, tt := range tests {
+		err := tt.s.Validate()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: Validate: %v", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: Validate() = %v, want an error with %q", tt.name, err, tt.want)
+		}
+	}
+	// A key may follow on each route: the overlay MTU leaves room for it.
+	if a, b := external("x", GRE, nil).Overhead(), gre1(func(s *Spec) { s.OKey = key(1) }).Overhead(); a != b {
+		t.Errorf("external gre Overhead() = %d, want %d (room for a key)", a, b)
 	}
 }
 
@@ -616,6 +749,9 @@ func TestArgs(t *testing.T) {
 			s.TTL, s.Mode, s.TOSInherit, s.FlowLabel, s.EncapLimit = 0, ModeIPIP6, true, 0x12, EncapLimitZero
 		}),
 			"name tnl6 type ip6tnl mode ipip6 local 2001:db8::1 remote 2001:db8::2 hoplimit inherit tclass inherit flowlabel 0x00012 encaplimit 0"},
+		{external("xgre", GRE, func(s *Spec) { s.Local, s.OCsum = addrA, true }), "name xgre type gre external local 198.51.100.1 ocsum"},
+		{external("xsit", SIT, func(s *Spec) { s.Mode = ModeAny }), "name xsit type sit mode any external"},
+		{external("x6", IP6TNL, nil), "name x6 type ip6tnl external"},
 		{gre6(func(s *Spec) {
 			s.TTL, s.IKey, s.OKey, s.ISeq, s.EncapLimit, s.FlowInherit = 9, key(1), key(1), true, EncapLimitNone, true
 		}),
@@ -893,6 +1029,8 @@ func FuzzParseLinkAdd(f *testing.F) {
 	f.Add("sit0 type sit mode any local 198.51.100.1 remote 198.51.100.2 encap fou encap-dport 5555")
 	f.Add("sit0 type sit local 198.51.100.1 isatap")
 	f.Add("sit0 type sit local 198.51.100.1 remote any")
+	f.Add("xgre type gre external local 198.51.100.1 csum ttl 64")
+	f.Add("xsit type sit mode any external")
 	f.Add("t6 type ip6tnl mode ipip6 local 2001:db8::1 remote 2001:db8::2 hoplimit inherit tclass 0x10 flowlabel 0x12345 encaplimit 0")
 	f.Add("g6 type ip6gre local 2001:db8::1 remote 2001:db8::2 ikey 1 okey 2 csum seq tclass inherit flowlabel inherit encaplimit none")
 	f.Add("tap0 type gretap local 198.51.100.1 remote 198.51.100.2 key 1 csum encap fou encap-dport 5555")

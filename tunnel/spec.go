@@ -212,14 +212,20 @@ type Key struct {
 	Value uint32
 }
 
-// Spec is one point-to-point tunnel as `link add` describes it.
+// Spec is one tunnel as `link add` describes it: point-to-point, or
+// External with its peers in routes.
 type Spec struct {
-	Name       string // overlay netdev name, at most 15 bytes
-	Type       Type
-	Local      netip.Addr // outer source; optional for geneve and vxlan with a Remote
-	Remote     netip.Addr // outer destination; invalid for sit 6to4/ISATAP and FDB-mode geneve and vxlan
-	IKey, OKey Key        // "key K" sets both; erspan: the session ID 0..1023, in both
-	TTL        uint8      // 0: inherit from the inner packet
+	Name   string // overlay netdev name, at most 15 bytes
+	Type   Type
+	Local  netip.Addr // outer source; optional for geneve and vxlan with a Remote
+	Remote netip.Addr // outer destination; invalid for sit 6to4/ISATAP, FDB-mode geneve and vxlan, and External
+	// External is one netdev for many peers (the kernel's collect_md):
+	// gre, ip6gre, ipip, sit and ip6tnl only. Its peers are routes
+	// (ParseRouteAdd with encap), which give each one's remote and key:
+	// it has no Remote and no keys; Local is optional.
+	External   bool
+	IKey, OKey Key   // "key K" sets both; erspan: the session ID 0..1023, in both
+	TTL        uint8 // 0: inherit from the inner packet
 	TOS        uint8
 	TOSInherit bool
 	NoPMTUDisc bool   // outer DF clear; needs TTL 0 (inherit) as in iproute2
@@ -304,7 +310,8 @@ func (s Spec) Overhead() int {
 		}
 	case s.Type.IsGRE():
 		n += 4
-		for _, opt := range []bool{s.OCsum, s.OKey.Set, s.OSeq} {
+		// An external tunnel's key is per peer: leave room for one.
+		for _, opt := range []bool{s.OCsum, s.OKey.Set || s.External, s.OSeq} {
 			if opt {
 				n += 4
 			}

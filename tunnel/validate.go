@@ -22,6 +22,10 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("unsupported tunnel type %s; supported: %s", t, typeList(" "))
 	}
 	switch {
+	case s.External:
+		if err := s.checkExternal(); err != nil {
+			return err
+		}
 	case t.isUDP():
 		// local is optional with a fixed remote; without one (FDB
 		// mode) local picks the family and is the source.
@@ -29,9 +33,9 @@ func (s Spec) Validate() error {
 			return fdbNeedsLocal(t)
 		}
 	case !s.Local.IsValid():
-		return fmt.Errorf("missing \"local ADDR\": a point-to-point %s tunnel needs both ends", t)
+		return fmt.Errorf("missing \"local ADDR\": a point-to-point %s tunnel needs both ends%s", t, externalOffer(t))
 	case !s.Remote.IsValid() && t != SIT:
-		return fmt.Errorf("missing \"remote ADDR\": a point-to-point %s tunnel needs both ends", t)
+		return fmt.Errorf("missing \"remote ADDR\": a point-to-point %s tunnel needs both ends%s", t, externalOffer(t))
 	}
 	for _, e := range []struct {
 		kw string
@@ -43,7 +47,7 @@ func (s Spec) Validate() error {
 			}
 		}
 	}
-	if s.Local == s.Remote {
+	if s.Local.IsValid() && s.Local == s.Remote {
 		return fmt.Errorf("local and remote are both %s; the remote end must be another host", s.Local)
 	}
 	if err := s.checkWords(); err != nil {
@@ -189,7 +193,7 @@ func (s Spec) checkMode() error {
 		return fmt.Errorf("\"isatap\" conflicts with \"remote %s\": ISATAP takes the remote from each inner destination; drop remote (or write remote any)", s.Remote)
 	case s.ISATAP && s.Mode != ModeDefault:
 		return fmt.Errorf("\"isatap\" conflicts with \"mode %s\": ISATAP carries IPv6 only; drop mode (or write mode ip6ip)", s.Mode)
-	case !s.Remote.IsValid() && s.Mode != ModeDefault:
+	case !s.Remote.IsValid() && !s.External && s.Mode != ModeDefault:
 		return fmt.Errorf("\"remote any\" conflicts with \"mode %s\": 6to4 takes the remote from the inner IPv6 destination, so it needs mode ip6ip; give remote ADDR for mode %s", s.Mode, s.Mode)
 	}
 	return nil
@@ -240,6 +244,56 @@ func (s Spec) checkEncap() error {
 		}
 	default:
 		return fmt.Errorf("unknown encap %s; want fou, gue or none", e.Type)
+	}
+	return nil
+}
+
+// externalOffer points a t tunnel without ends to external, when t has it.
+func externalOffer(t Type) string {
+	if !accepts(t, "external") {
+		return ""
+	}
+	return "; for one netdev with many peers (routes) write external"
+}
+
+// externalEncap is the route encap word of an external t tunnel's peers.
+func externalEncap(t Type) string {
+	if t.Outer6() {
+		return "ip6"
+	}
+	return "ip"
+}
+
+// externalRemoteHint says where an external tunnel's remotes come from.
+func externalRemoteHint(s Spec) string {
+	return fmt.Sprintf("external tunnels take their remotes from routes: xtunnel route add PREFIX encap %s dst ADDR dev %s",
+		externalEncap(s.Type), s.Name)
+}
+
+// externalKeyHint says where an external tunnel's keys come from.
+func externalKeyHint(s Spec) string {
+	return fmt.Sprintf("with external the key is per peer: xtunnel route add PREFIX encap %s id KEY dst ADDR dev %s",
+		externalEncap(s.Type), s.Name)
+}
+
+const externalISATAPHint = "ISATAP takes each remote from the inner destination, an external tunnel from its routes; give one of them"
+
+// checkExternal checks an external (collect_md) tunnel: a type that has
+// it, no remote, no keys, no ISATAP; local is optional.
+func (s Spec) checkExternal() error {
+	t := s.Type
+	switch {
+	case !accepts(t, "external"):
+		if err := unsupportedFor(t, "external"); err != nil {
+			return err
+		}
+		return notForType(t, "external")
+	case s.Remote.IsValid():
+		return fmt.Errorf("remote %s conflicts with external: %s", s.Remote, externalRemoteHint(s))
+	case s.IKey.Set || s.OKey.Set:
+		return fmt.Errorf("a key conflicts with external: %s", externalKeyHint(s))
+	case s.ISATAP:
+		return fmt.Errorf("isatap conflicts with external: %s", externalISATAPHint)
 	}
 	return nil
 }

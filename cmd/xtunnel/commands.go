@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/xtunnel/xtunnel/dataplane"
 	"github.com/xtunnel/xtunnel/tunnel"
 )
@@ -23,12 +25,13 @@ var topWords = []alias{
 	{"fou", "fou"},
 	{"fdb", "fdb"},
 	{"mirror", "mirror"},
+	{"route", "route"},
 	{"stats", "stats"},
 	{"features", "features"},
 	{"help", "help"},
 }
 
-// objectWords are the verbs `link`, `fou` and `mirror` take, with
+// objectWords are the verbs `link`, `fou`, `mirror` and `route` take, with
 // iproute2's spellings.
 var objectWords = []alias{
 	{"add", "add"},
@@ -41,7 +44,7 @@ var objectWords = []alias{
 	{"help", "help"},
 }
 
-var linkWords, fouWords, mirrorWords = objectWords, objectWords, objectWords
+var linkWords, fouWords, mirrorWords, routeWords = objectWords, objectWords, objectWords, objectWords
 
 // fdbWords are the verbs of `fdb`: those of `bridge fdb`, where append
 // adds one more peer to the flood list, which add does here as well.
@@ -59,7 +62,7 @@ var fdbWords = []alias{
 
 // subWords are the subcommands of the commands that have them; with none
 // given, each lists ("show"), as `ip link` and `bridge fdb` do.
-var subWords = map[string][]alias{"link": linkWords, "fou": fouWords, "fdb": fdbWords, "mirror": mirrorWords}
+var subWords = map[string][]alias{"link": linkWords, "fou": fouWords, "fdb": fdbWords, "mirror": mirrorWords, "route": routeWords}
 
 // resolve returns the command w names: an exact word, or a prefix of
 // exactly one command (aliases of one command count once), as ip allows
@@ -91,20 +94,21 @@ func contains(list []string, s string) bool {
 
 // invocation is one command line, parsed and checked but not yet run.
 type invocation struct {
-	cmd    string // attach, detach, link|fou|fdb|mirror add|del|show, stats, features, help
+	cmd    string // attach, detach, link|fou|fdb|mirror|route add|del|show, stats, features, help
 	topic  string // help: the command asked about, "" for all
-	name   string // attach, detach: underlay netdev; link del/show, stats, fdb show: tunnel; mirror show: monitored netdev
+	name   string // attach, detach: underlay netdev; link del/show, stats, fdb show, route show: tunnel; mirror show: monitored netdev
 	spec   tunnel.Spec
 	fou    tunnel.FOUPort  // fou add, fou del
 	fdb    tunnel.FDBEntry // fdb add, fdb del
 	mirror tunnel.Mirror   // mirror add, mirror del
+	route  tunnel.Route    // route add, route del
 }
 
 // mutates reports whether the command changes state and so needs root.
 func (inv invocation) mutates() bool {
 	switch inv.cmd {
 	case "attach", "detach", "link add", "link del", "fou add", "fou del",
-		"fdb add", "fdb del", "mirror add", "mirror del":
+		"fdb add", "fdb del", "mirror add", "mirror del", "route add", "route del":
 		return true
 	}
 	return false
@@ -145,8 +149,8 @@ func parseCommand(words []string) (invocation, error) {
 		}
 		return invocation{cmd: cmd}, nil
 	}
-	// link, fou, fdb, mirror: with no subcommand they list, as `ip link`
-	// and `bridge fdb` do.
+	// link, fou, fdb, mirror, route: with no subcommand they list, as
+	// `ip link` and `bridge fdb` do.
 	if len(rest) == 0 {
 		return invocation{cmd: cmd + " show"}, nil
 	}
@@ -189,6 +193,12 @@ func parseCommand(words []string) (invocation, error) {
 		inv.mirror, err = tunnel.ParseMirrorDel(args)
 	case "mirror show":
 		inv.name, err = tunnel.ParseMirrorShow(args)
+	case "route add":
+		inv.route, err = tunnel.ParseRouteAdd(args)
+	case "route del":
+		inv.route, err = tunnel.ParseRouteDel(args)
+	case "route show":
+		inv.name, err = tunnel.ParseRouteShow(args)
 	}
 	if err != nil {
 		return invocation{}, usage(err)
@@ -274,12 +284,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	batch := fset.Changed("batch")
 	switch {
 	case f.Version:
 		fmt.Fprintf(stdout, "xtunnel %s\n", version)
 		return nil
 	case f.Help:
 		return writeHelp(stdout, helpTopic(words), fset)
+	case f.Force && !batch:
+		return usageErrorf("--force applies to --batch only: xtunnel -batch FILE -force")
+	case batch && f.Batch == "":
+		return usageErrorf("--batch needs a file name: -batch FILE, or -batch - for stdin")
+	case batch && len(words) > 0:
+		return usageErrorf("unexpected word %q: with -batch the commands come from %s, one a line", words[0], f.Batch)
+	case batch:
+		return runBatch(ctx, &f, fset, stdout, stderr)
 	case len(words) == 0:
 		if err := writeHelp(stderr, "", fset); err != nil {
 			return err
@@ -290,15 +309,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if inv, err = applyFlags(inv, words, &f, fset); err != nil {
+		return err
+	}
+	if inv.cmd == "help" {
+		return writeHelp(stdout, inv.topic, fset)
+	}
+	return execute(ctx, inv, &f, stdout, stderr)
+}
+
+// applyFlags gives inv, parsed from words, the flags that belong to its
+// grammar (--sample, -6), refusing them for the other commands.
+func applyFlags(inv invocation, words []string, f *Flags, fset *pflag.FlagSet) (invocation, error) {
+	var err error
 	if fset.Changed("sample") {
 		// --sample is mirror add's word, which pflag took off the line:
 		// hand it back to the grammar, which checks it with the others.
 		if inv.cmd != "mirror add" && inv.cmd != "help" {
-			return usageErrorf("--sample applies to mirror add only, not to %s", inv.cmd)
+			return invocation{}, usageErrorf("--sample applies to mirror add only, not to %s", inv.cmd)
 		}
 		if inv.cmd == "mirror add" {
 			if inv, err = parseCommand(append(words[:len(words):len(words)], "--sample="+f.Sample)); err != nil {
-				return err
+				return invocation{}, err
 			}
 		}
 	}
@@ -308,13 +340,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			inv.fou.IPv6 = true
 		case "fou show", "help":
 		default:
-			return usageErrorf("-6 applies to fou add, fou del and fou show only, not to %s", inv.cmd)
+			return invocation{}, usageErrorf("-6 applies to fou add, fou del and fou show only, not to %s", inv.cmd)
 		}
 	}
-	if inv.cmd == "help" {
-		return writeHelp(stdout, inv.topic, fset)
-	}
-	return execute(ctx, inv, &f, stdout, stderr)
+	return inv, nil
 }
 
 // plane is the part of *dataplane.Dataplane the commands use.
@@ -336,6 +365,12 @@ type plane interface {
 	AddMirror(m tunnel.Mirror) error
 	DelMirror(m tunnel.Mirror) error
 	Mirrors(dev string) ([]dataplane.Mirror, error)
+	// AddRoutes adds routes all at once or not at all; DelRoutes deletes
+	// what it can. An error about one route says which with RouteIndex
+	// (routeError), errors.Join'ed when there are several.
+	AddRoutes(rs []tunnel.Route) error
+	DelRoutes(rs []tunnel.Route) error
+	Routes(dev string) ([]dataplane.Route, error)
 }
 
 // Seams for tests; the real program uses the dataplane and the real euid.
@@ -356,27 +391,55 @@ func execute(ctx context.Context, inv invocation, f *Flags, stdout, stderr io.Wr
 	if inv.cmd == "features" {
 		return writeFeatures(stdout, probeFeatures(), f.JSON)
 	}
-	if inv.mutates() && geteuid() != 0 {
-		return fmt.Errorf("%s needs root (CAP_NET_ADMIN, CAP_BPF); run it as root", inv.cmd)
+	if err := needsRoot(inv); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	dp, err := openDataplane(f.options())
+	dp, err := openPlane(f)
 	if err != nil {
-		return rootHint(wrap("open "+f.BPFFS, err))
+		return err
 	}
 	defer func() {
 		if cerr := dp.Close(); cerr != nil && err == nil {
 			err = wrap("close "+f.BPFFS, cerr)
 		}
 	}()
-	verbosef := func(format string, args ...any) {
+	return executeOn(dp, inv, f, stdout, stderr)
+}
+
+// openPlane opens the dataplane the flags name.
+func openPlane(f *Flags) (plane, error) {
+	dp, err := openDataplane(f.options())
+	if err != nil {
+		return nil, rootHint(wrap("open "+f.BPFFS, err))
+	}
+	return dp, nil
+}
+
+// needsRoot is the error for a command that changes state, run by a user
+// who is not root; nil for root or a command that only reads.
+func needsRoot(inv invocation) error {
+	if inv.mutates() && geteuid() != 0 {
+		return fmt.Errorf("%s needs root (CAP_NET_ADMIN, CAP_BPF); run it as root", inv.cmd)
+	}
+	return nil
+}
+
+// verboser returns the function that says what was done, with -v.
+func verboser(f *Flags, stderr io.Writer) func(string, ...any) {
+	return func(format string, args ...any) {
 		if f.Verbose {
 			fmt.Fprintf(stderr, "xtunnel: "+format+"\n", args...)
 		}
 	}
+}
 
+// executeOn runs a parsed command other than help and features against
+// the open dataplane dp.
+func executeOn(dp plane, inv invocation, f *Flags, stdout, stderr io.Writer) error {
+	verbosef := verboser(f, stderr)
 	switch strings.Fields(inv.cmd)[0] {
 	case "fou":
 		return executeFOU(dp, inv, f, stdout, verbosef)
@@ -384,6 +447,8 @@ func execute(ctx context.Context, inv invocation, f *Flags, stdout, stderr io.Wr
 		return executeFDB(dp, inv, f, stdout, verbosef)
 	case "mirror":
 		return executeMirror(dp, inv, f, stdout, verbosef)
+	case "route":
+		return executeRoute(dp, inv, f, stdout, verbosef)
 	}
 
 	switch inv.cmd {
@@ -553,6 +618,36 @@ func executeMirror(fp plane, inv invocation, f *Flags, stdout io.Writer, verbose
 			return writeJSON(stdout, sortedMirrors(ms))
 		}
 		return writeMirrors(stdout, ms)
+	}
+	return fmt.Errorf("internal error: no handler for %q", inv.cmd)
+}
+
+// executeRoute runs route add, route del and route show. A route add or
+// del is a batch of one route.
+func executeRoute(fp plane, inv invocation, f *Flags, stdout io.Writer, verbosef func(string, ...any)) error {
+	r := inv.route
+	switch inv.cmd {
+	case "route add":
+		if err := fp.AddRoutes([]tunnel.Route{r}); err != nil {
+			return rootHint(wrapCmd("route add", r.String(), err))
+		}
+		verbosef("added route %s", r)
+		return nil
+	case "route del":
+		if err := fp.DelRoutes([]tunnel.Route{r}); err != nil {
+			return rootHint(wrapCmd("route del", r.String(), err))
+		}
+		verbosef("deleted route %s", r)
+		return nil
+	case "route show":
+		rs, err := fp.Routes(inv.name)
+		if err != nil {
+			return rootHint(wrap("route show", err))
+		}
+		if f.JSON {
+			return writeJSON(stdout, sortedRoutes(rs))
+		}
+		return writeRoutes(stdout, rs)
 	}
 	return fmt.Errorf("internal error: no handler for %q", inv.cmd)
 }

@@ -337,7 +337,28 @@ type fakePlane struct {
 	fou      []tunnel.FOUPort
 	fdb      []dataplane.FDBEntry
 	mirrors  []dataplane.Mirror
+	routes   []dataplane.Route
 	err      error
+	// routeErr, when set, answers AddRoutes and DelRoutes instead of err.
+	routeErr func(add bool, rs []tunnel.Route) error
+}
+
+func (p *fakePlane) routeCall(verb string, rs []tunnel.Route) error {
+	words := make([]string, len(rs))
+	for i, r := range rs {
+		words[i] = r.String()
+	}
+	p.calls = append(p.calls, "routes "+verb+" "+strings.Join(words, "; "))
+	if p.routeErr != nil {
+		return p.routeErr(verb == "add", rs)
+	}
+	return p.err
+}
+func (p *fakePlane) AddRoutes(rs []tunnel.Route) error { return p.routeCall("add", rs) }
+func (p *fakePlane) DelRoutes(rs []tunnel.Route) error { return p.routeCall("del", rs) }
+func (p *fakePlane) Routes(dev string) ([]dataplane.Route, error) {
+	p.calls = append(p.calls, "routes "+dev)
+	return p.routes, p.err
 }
 
 func (p *fakePlane) AddFDB(e tunnel.FDBEntry) error {

@@ -101,6 +101,15 @@ func TestParseFlags(t *testing.T) {
 		{"mirror add -- dev eth1 both to erspan1 --sample 1/10", defaults, "mirror add dev eth1 both to erspan1 --sample 1/10"},
 		{"fdb add 52:54:00:12:34:56 dst 2001:db8::2 dev vx0 --json", with(func(f *Flags) { f.JSON = true }),
 			"fdb add 52:54:00:12:34:56 dst 2001:db8::2 dev vx0"},
+		{"-batch routes.txt", with(func(f *Flags) { f.Batch = "routes.txt" }), ""},
+		{"--batch routes.txt -force", with(func(f *Flags) { f.Batch, f.Force = "routes.txt", true }), ""},
+		{"-force -batch=routes.txt", with(func(f *Flags) { f.Batch, f.Force = "routes.txt", true }), ""},
+		{"--force --batch=-", with(func(f *Flags) { f.Batch, f.Force = "-", true }), ""},
+		{"-b - --json", with(func(f *Flags) { f.Batch, f.JSON = "-", true }), ""},
+		{"-v -batch routes.txt", with(func(f *Flags) { f.Batch, f.Verbose = "routes.txt", true }), ""},
+		{"link show -- -batch x", defaults, "link show -batch x"},
+		{"--max-tunnels 1 --max-routes=16777216 attach eth0", with(func(f *Flags) { f.MaxTunnels, f.MaxRoutes = 1, 1<<24 }), "attach eth0"},
+		{"attach eth0 --max-tunnels=1048576", with(func(f *Flags) { f.MaxTunnels = 1 << 20 }), "attach eth0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -115,7 +124,8 @@ func TestParseFlags(t *testing.T) {
 			if want := strings.Fields(tt.words); !reflect.DeepEqual(words, want) && len(words)+len(want) > 0 {
 				t.Errorf("words = %q, want %q", words, want)
 			}
-			if f.options() != (dataplane.Options{BPFFS: tt.flags.BPFFS, XDPMode: string(tt.flags.XDPMode), TCMode: string(tt.flags.TCMode)}) {
+			if f.options() != (dataplane.Options{BPFFS: tt.flags.BPFFS, XDPMode: string(tt.flags.XDPMode), TCMode: string(tt.flags.TCMode),
+				MaxTunnels: tt.flags.MaxTunnels, MaxRoutes: tt.flags.MaxRoutes}) {
 				t.Errorf("options() = %+v", f.options())
 			}
 		})
@@ -135,6 +145,15 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"--json=maybe link show", []string{"--json", "maybe"}},
 		{"mirror add dev eth1 both to erspan1 --sample", []string{"--sample", "needs an argument"}},
 		{"mirror add dev eth1 both to erspan1 --sampel 2", []string{"--sampel", "xtunnel help"}},
+		{"--max-tunnels 0 attach eth0", []string{"--max-tunnels", `"0" is out of range; want 1..1048576`}},
+		{"--max-tunnels 1048577 attach eth0", []string{"--max-tunnels", `"1048577" is out of range; want 1..1048576`}},
+		{"--max-routes=16777217 attach eth0", []string{"--max-routes", `"16777217" is out of range; want 1..16777216`}},
+		{"--max-routes 1M attach eth0", []string{"--max-routes", `"1M" is not a number; want 1..16777216`}},
+		{"--max-routes -5 attach eth0", []string{"--max-routes", `"-5" is not a number`}},
+		{"--max-routes 99999999999999999999999 attach eth0", []string{"--max-routes", "out of range"}},
+		{"--max-routes", []string{"--max-routes", "needs an argument"}},
+		{"--batch", []string{"--batch", "needs an argument"}},
+		{"-forc", []string{"xtunnel help"}},
 	}
 	for _, tt := range tests {
 		var f Flags
@@ -151,6 +170,53 @@ func TestParseFlagsErrors(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "\n") {
 			t.Errorf("parseFlags(%q): error is not one line: %q", tt.args, err)
+		}
+	}
+}
+
+func TestCountFlag(t *testing.T) {
+	var n int
+	c := &countFlag{p: &n, max: 100}
+	if c.String() != "0" || (&countFlag{}).String() != "0" {
+		t.Errorf("String() of an unset countFlag = %q", c.String())
+	}
+	for _, s := range []string{"1", "100", "42"} {
+		if err := c.Set(s); err != nil || c.String() != s {
+			t.Errorf("Set(%q) = %v, value %q", s, err, c.String())
+		}
+	}
+	for s, want := range map[string]string{
+		"0": `"0" is out of range; want 1..100`, "101": `"101" is out of range`, "": `"" is not a number`,
+		"x": `"x" is not a number`, "-1": `"-1" is not a number`, "0x10": `"0x10" is not a number`,
+		"1e3": "not a number", "18446744073709551616": "out of range",
+	} {
+		n = 7
+		if err := c.Set(s); err == nil || !strings.Contains(err.Error(), want) || n != 7 {
+			t.Errorf("Set(%q) = %v (value %d), want an error with %q", s, err, n, want)
+		}
+	}
+}
+
+var _ pflag.Value = (*countFlag)(nil)
+
+func TestSingleDash(t *testing.T) {
+	for in, want := range map[string]string{
+		"-batch f -force":            "--batch f --force",
+		"-batch=f":                   "--batch=f",
+		"--batch f --force":          "--batch f --force",
+		"-b f":                       "-b f",
+		"link show -- -batch -force": "link show -- -batch -force",
+		"-batchx -forced -forcex=1":  "-batchx -forced -forcex=1",
+		"-force=true -batch - -v":    "--force=true --batch - -v",
+		"":                           "",
+	} {
+		args := strings.Fields(in)
+		orig := append([]string(nil), args...)
+		if got := strings.Join(singleDash(args), " "); got != want {
+			t.Errorf("singleDash(%q) = %q, want %q", in, got, want)
+		}
+		if !reflect.DeepEqual(args, orig) && len(args) > 0 {
+			t.Errorf("singleDash(%q) changed its argument", in)
 		}
 	}
 }

@@ -11,11 +11,13 @@ import (
 )
 
 const usageText = `Usage: xtunnel [OPTIONS] COMMAND [ARGS]
+       xtunnel [OPTIONS] -batch FILE [-force]
 
 Commands (a unique prefix is enough, as with ip: xtunnel l sh):
   attach IFNAME        load the XDP and TC programs on an underlay netdev
   detach IFNAME        unload them, with the tunnels that use IFNAME
-  link add ...         create a tunnel; see: xtunnel link help
+  link add ...         create a tunnel, point-to-point or external (one
+                       netdev for many peers); see: xtunnel link help
   link del NAME        delete a tunnel (also: delete)
   link show [NAME]     list tunnels and attached netdevs (also: list, ls)
   fou add port P ...   open a FOU or GUE receive port; see: xtunnel fou help
@@ -35,15 +37,37 @@ Commands (a unique prefix is enough, as with ip: xtunnel l sh):
                        stop copying them (also: delete)
   mirror show [dev MON]
                        list mirrors and what they copied (also: list, ls)
+  route add PREFIX dev NAME
+                       send PREFIX into the point-to-point tunnel NAME
+  route add PREFIX encap ip|ip6 [id KEY] dst ADDR dev NAME
+                       send PREFIX to the peer ADDR of the external
+                       tunnel NAME; see: xtunnel route help
+  route del PREFIX [dev NAME]
+                       delete a route (also: delete)
+  route show [dev NAME]
+                       list routes (also: list, ls)
   stats [NAME]         packet counters per tunnel, and why packets were
                        dropped or passed to the kernel
   features             what the running kernel offers xtunnel
   help [COMMAND]       this text, or help on one command
 
-attach, detach and the add and del of link, fou, fdb and mirror need root.
+attach, detach and the add and del of link, fou, fdb, mirror and route
+need root.
+
+-batch FILE runs the commands in FILE (- for stdin), one a line as it would
+follow xtunnel, as ip -batch does: blank lines and # comments are skipped,
+double or single quotes group words, a backslash escapes the next character
+or, at the end of a line, joins the next one. The options given on the
+command line apply to every line; a line cannot give its own. The dataplane
+is opened once, and consecutive route add (or route del) lines go to it as
+one batch, so a file of a million routes loads fast. It stops at the first
+failing line (batch FILE:LINE: ...), unless -force: then it goes on, reports
+each failing line and exits non-zero at the end. -batch and -force may also
+be written --batch and --force.
 `
 
 const linkUsageText = `Usage: xtunnel link add [name] NAME type TYPE [local ADDR] [remote ADDR] [OPTIONS]
+       xtunnel link add [name] NAME type gre|ip6gre|ipip|sit|ip6tnl external [local ADDR] [OPTIONS]
        xtunnel link del NAME
        xtunnel link show [NAME]
 
@@ -118,6 +142,8 @@ func writeHelp(w io.Writer, topic string, fs *pflag.FlagSet) error {
 		_, err = io.WriteString(w, commandUsage(tunnel.FDBUsage))
 	case "mirror", "mirror add", "mirror del", "mirror show":
 		_, err = io.WriteString(w, commandUsage(tunnel.MirrorUsage))
+	case "route", "route add", "route del", "route show":
+		_, err = io.WriteString(w, commandUsage(tunnel.RouteUsage))
 	default:
 		text, ok := topicText[topic]
 		if !ok {

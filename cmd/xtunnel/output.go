@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -41,6 +42,9 @@ func formatLink(l dataplane.Link) string {
 		b = append(b, "id", strconv.FormatUint(uint64(s.VNI), 10))
 	}
 	b = append(b, s.ModeWords()...)
+	if s.External {
+		b = append(b, "external")
+	}
 	b = append(b, "remote", addrString(s.Remote), "local", addrString(s.Local))
 	if s.ISATAP {
 		b = append(b, "isatap")
@@ -147,6 +151,7 @@ type linkJSON struct {
 	Type       string     `json:"type"`
 	Local      netip.Addr `json:"local"`
 	Remote     netip.Addr `json:"remote"`
+	External   bool       `json:"external,omitempty"` // one netdev for many peers: routes
 	IKey       *uint32    `json:"ikey,omitempty"`
 	OKey       *uint32    `json:"okey,omitempty"`
 	TTL        uint8      `json:"ttl"` // 0: inherit
@@ -234,7 +239,7 @@ func linkOut(l dataplane.Link) linkJSON {
 	if m := s.EffectiveMode(); m != tunnel.ModeDefault {
 		j.Mode = m.String()
 	}
-	j.ISATAP, j.IgnoreDF = s.ISATAP, s.IgnoreDF
+	j.ISATAP, j.IgnoreDF, j.External = s.ISATAP, s.IgnoreDF, s.External
 	j.ICsum, j.OCsum, j.ISeq, j.OSeq = s.ICsum, s.OCsum, s.ISeq, s.OSeq
 	if s.Outer6() && !s.FlowInherit {
 		v := s.FlowLabel
@@ -544,4 +549,42 @@ func mirrorsOf(m tunnel.Mirror) []dataplane.Mirror {
 		}
 	}
 	return out
+}
+
+// sortedRoutes is rs sorted by tunnel, then IPv4 before IPv6, then by
+// prefix address and length; never nil, so that JSON prints [].
+func sortedRoutes(rs []dataplane.Route) []dataplane.Route {
+	out := append([]dataplane.Route{}, rs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Route, out[j].Route
+		if a.Dev != b.Dev {
+			return a.Dev < b.Dev
+		}
+		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+			return c < 0 // IPv4 sorts before IPv6
+		}
+		return a.Prefix.Bits() < b.Prefix.Bits()
+	})
+	return out
+}
+
+// formatRoute is one `route show` line, the words of route add:
+// "10.1.0.0/16 encap ip id 42 dst 198.51.100.7 ttl 64 dev xgre", and
+// "(kernel route missing)" when the kernel's route into the link is gone.
+func formatRoute(r dataplane.Route) string {
+	if !r.Kernel {
+		return r.Route.String() + " (kernel route missing)"
+	}
+	return r.Route.String()
+}
+
+// writeRoutes prints one route a line, sorted; buffered, for tables of
+// millions.
+func writeRoutes(w io.Writer, rs []dataplane.Route) error {
+	bw := bufio.NewWriter(w)
+	for _, r := range sortedRoutes(rs) {
+		bw.WriteString(formatRoute(r))
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
 }

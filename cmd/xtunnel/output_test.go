@@ -236,7 +236,7 @@ func TestWriteLinksJSON(t *testing.T) {
 			"link": "eth0", "mtu": 1468.0, "id": 0.0, "ifindex": 12.0, "present": true,
 			"args": []any{"name", "gre1", "type", "gre", "local", "198.51.100.1", "remote", "198.51.100.2", "key", "42", "ttl", "64"},
 		}},
-		"ports": []any{map[string]any{"name": "eth0", "ifindex": 2.0, "xdp_mode": "native"}},
+		"ports": []any{map[string]any{"name": "eth0", "ifindex": 2.0, "xdp_mode": "native", "gateway": false}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("writeLinksJSON\n got %v\nwant %v", got, want)

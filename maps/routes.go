@@ -1,0 +1,280 @@
+package maps
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/xtunnel/xtunnel/loader"
+)
+
+// Route is one entry of the route table: an inner destination prefix into
+// a point-to-point tunnel (Remote not set), or to one peer of an external
+// tunnel.
+type Route struct {
+	Prefix  netip.Prefix
+	Ifindex int        // overlay netdev
+	Remote  netip.Addr // external: the peer's outer address
+	Local   netip.Addr // external: outer source; not set: the tunnel's
+	KeySet  bool
+	Key     uint32
+	TTL     uint8 // 0: the tunnel's
+	TOS     uint8 // 0: the tunnel's
+	// Protos are the outer protocols the peer's packets arrive with (as in
+	// the decap table): what decap matches the peer on.
+	Protos []uint8
+}
+
+// routeKey is the LPM key of p: IPv4 IPv4-mapped, its length plus 96.
+func routeKey(p netip.Prefix) loader.RouteKeyT {
+	p = p.Masked()
+	k := loader.RouteKeyT{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As16()}
+	if p.Addr().Is4() {
+		k.Prefixlen += 96
+	}
+	return k
+}
+
+func routeFromKey(k loader.RouteKeyT) netip.Prefix {
+	a := netip.AddrFrom16(k.Addr)
+	if a.Is4In6() {
+		return netip.PrefixFrom(a.Unmap(), int(k.Prefixlen)-96)
+	}
+	return netip.PrefixFrom(a, int(k.Prefixlen))
+}
+
+func routeValue(r Route) loader.RouteT {
+	v := loader.RouteT{Ifindex: uint32(r.Ifindex), Ttl: r.TTL, Tos: r.TOS}
+	if r.Remote.IsValid() {
+		v.Remote = addr16(r.Remote)
+	}
+	if r.Local.IsValid() {
+		v.Local = addr16(r.Local)
+	}
+	if r.KeySet {
+		v.HasKey, v.Key = 1, wire(r.Key)
+	}
+	return v
+}
+
+func peerKeys(r Route) []loader.PeerKeyT {
+	var ks []loader.PeerKeyT
+	for _, p := range r.Protos {
+		k := loader.PeerKeyT{Remote: addr16(r.Remote), Proto: p}
+		if r.KeySet {
+			k.HasKey, k.Key = 1, wire(r.Key)
+		}
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// RouteError says which route of a batch failed.
+type RouteError struct {
+	Index int
+	Err   error
+}
+
+func (e *RouteError) Error() string { return e.Err.Error() }
+func (e *RouteError) Unwrap() error { return e.Err }
+
+// RouteIndex is the index of the failed route in the batch.
+func (e *RouteError) RouteIndex() int { return e.Index }
+
+// PutRoutes adds routes, failing on one whose prefix exists. On error the
+// routes of this call are taken back.
+func (tb *Tables) PutRoutes(rs []Route) (err error) {
+	keys := make([]loader.RouteKeyT, len(rs))
+	vals := make([]loader.RouteT, len(rs))
+	var pkeys []loader.PeerKeyT
+	var pvals []uint32
+	for i, r := range rs {
+		keys[i], vals[i] = routeKey(r.Prefix), routeValue(r)
+		var cur loader.RouteT
+		if tb.m.Routes.Lookup(&keys[i], &cur) == nil {
+			return &RouteError{i, fmt.Errorf("route %s exists; delete it first (route del %s)", r.Prefix, r.Prefix)}
+		}
+		if r.Remote.IsValid() {
+			for _, pk := range peerKeys(r) {
+				pkeys = append(pkeys, pk)
+				pvals = append(pvals, uint32(r.Ifindex))
+			}
+		}
+	}
+	seen := make(map[loader.RouteKeyT]int, len(keys))
+	for i, k := range keys {
+		if j, dup := seen[k]; dup {
+			return &RouteError{i, fmt.Errorf("route %s is given twice (also as route %d of this batch)", rs[i].Prefix, j+1)}
+		}
+		seen[k] = i
+	}
+	done := 0
+	defer func() {
+		if err != nil {
+			for i := 0; i < done; i++ {
+				tb.m.Routes.Delete(&keys[i])
+			}
+			tb.cleanPeers(pkeys)
+		}
+	}()
+	// A peer shared by two tunnels is ambiguous on receive.
+	for i, pk := range pkeys {
+		var owner uint32
+		if tb.m.RPeers.Lookup(&pk, &owner) == nil && owner != pvals[i] {
+			return fmt.Errorf("peer %s with this key already belongs to another external tunnel (ifindex %d)", addrFrom16(pk.Remote), owner)
+		}
+	}
+	if len(pkeys) > 0 {
+		if _, err := tb.m.RPeers.BatchUpdate(pkeys, pvals, nil); err != nil {
+			if !errors.Is(err, ebpf.ErrNotSupported) {
+				return fmt.Errorf("peer table: %w", err)
+			}
+			for i := range pkeys {
+				if err := tb.m.RPeers.Put(&pkeys[i], pvals[i]); err != nil {
+					return fmt.Errorf("peer table: %w", err)
+				}
+			}
+		}
+	}
+	// One syscall for the batch where the kernel has it for this map type;
+	// else, or on an error, one at a time (which names the failing route).
+	n, err := tb.m.Routes.BatchUpdate(keys, vals, &ebpf.BatchOptions{ElemFlags: uint64(ebpf.UpdateNoExist)})
+	if err == nil {
+		done = len(keys)
+		return nil
+	}
+	for i := 0; i < n && i < len(keys); i++ {
+		tb.m.Routes.Delete(&keys[i])
+	}
+	for i := range keys {
+		if err := tb.m.Routes.Update(&keys[i], &vals[i], ebpf.UpdateNoExist); err != nil {
+			return &RouteError{i, fmt.Errorf("route table (%d routes max; size it with --max-routes at the first attach): %w", tb.m.Routes.MaxEntries(), err)}
+		}
+		done = i + 1
+	}
+	return nil
+}
+
+// cleanPeers deletes the peer entries in ks no route refers to any more.
+func (tb *Tables) cleanPeers(ks []loader.PeerKeyT) error {
+	if len(ks) == 0 {
+		return nil
+	}
+	type peer struct {
+		remote [16]uint8
+		key    uint32
+		has    uint8
+		ifidx  uint32
+	}
+	used := map[peer]bool{}
+	var (
+		k loader.RouteKeyT
+		v loader.RouteT
+	)
+	it := tb.m.Routes.Iterate()
+	for it.Next(&k, &v) {
+		if v.Remote != ([16]uint8{}) {
+			used[peer{v.Remote, v.Key, v.HasKey, v.Ifindex}] = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	var errs []error
+	for _, pk := range ks {
+		var owner uint32
+		if tb.m.RPeers.Lookup(&pk, &owner) != nil {
+			continue
+		}
+		if !used[peer{pk.Remote, pk.Key, pk.HasKey, owner}] {
+			if err := tb.m.RPeers.Delete(&pk); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DeleteRoutes removes the routes of these prefixes (and peers no other
+// route uses). A prefix with no route is an error naming it; the others
+// are deleted all the same.
+func (tb *Tables) DeleteRoutes(prefixes []netip.Prefix, protos func(Route) []uint8) error {
+	var (
+		errs  []error
+		peers []loader.PeerKeyT
+	)
+	for i, p := range prefixes {
+		k := routeKey(p)
+		var v loader.RouteT
+		if err := tb.m.Routes.Lookup(&k, &v); err != nil {
+			errs = append(errs, &RouteError{i, fmt.Errorf("no route %s (xtunnel route show lists them)", p)})
+			continue
+		}
+		if err := tb.m.Routes.Delete(&k); err != nil {
+			errs = append(errs, &RouteError{i, err})
+			continue
+		}
+		if v.Remote != ([16]uint8{}) {
+			r := routeOf(k, v)
+			r.Protos = protos(r)
+			peers = append(peers, peerKeys(r)...)
+		}
+	}
+	errs = append(errs, tb.cleanPeers(peers))
+	return errors.Join(errs...)
+}
+
+func routeOf(k loader.RouteKeyT, v loader.RouteT) Route {
+	r := Route{Prefix: routeFromKey(k), Ifindex: int(v.Ifindex), TTL: v.Ttl, TOS: v.Tos,
+		KeySet: v.HasKey == 1, Key: unwire(v.Key)}
+	if v.Remote != ([16]uint8{}) {
+		r.Remote = addrFrom16(v.Remote)
+	}
+	if v.Local != ([16]uint8{}) {
+		r.Local = addrFrom16(v.Local)
+	}
+	return r
+}
+
+// Routes lists the routes (of one overlay ifindex unless 0).
+func (tb *Tables) Routes(ifindex int) ([]Route, error) {
+	var (
+		k   loader.RouteKeyT
+		v   loader.RouteT
+		out []Route
+	)
+	it := tb.m.Routes.Iterate()
+	for it.Next(&k, &v) {
+		if ifindex == 0 || int(v.Ifindex) == ifindex {
+			out = append(out, routeOf(k, v))
+		}
+	}
+	return out, it.Err()
+}
+
+// DeleteRoutesOf removes every route into ifindex and its peers.
+func (tb *Tables) DeleteRoutesOf(ifindex int, protos func(Route) []uint8) error {
+	rs, err := tb.Routes(ifindex)
+	if err != nil {
+		return err
+	}
+	ps := make([]netip.Prefix, len(rs))
+	for i, r := range rs {
+		ps[i] = r.Prefix
+	}
+	return tb.DeleteRoutes(ps, protos)
+}
+
+// MaxTunnels is the size of the tunnel tables.
+func (tb *Tables) MaxTunnels() int { return int(tb.m.Encap.MaxEntries()) }
+
+// DecapProtos are the outer protocols t's packets arrive with.
+func DecapProtos(t Tunnel) []uint8 {
+	var ps []uint8
+	for _, k := range decapKeys(t) {
+		ps = append(ps, k.Proto)
+	}
+	return ps
+}
