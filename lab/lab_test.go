@@ -173,6 +173,38 @@ func TestCheckCounters(t *testing.T) {
 	}
 }
 
+func TestCheckCountersWithin(t *testing.T) {
+	five := Counters{RxPackets: 5, TxPackets: 5}
+	seven := Counters{RxPackets: 7, TxPackets: 7}
+	for _, tc := range []struct {
+		name       string
+		r          PingResult
+		slack      uint64
+		wantErr    bool
+		wantExcess bool
+	}{
+		{"exact", PingResult{FromA: true, PingStats: PingStats{5, 5}, A: five, B: five}, 2, false, false},
+		{"ARP inside the slack", PingResult{FromA: true, PingStats: PingStats{5, 5}, A: seven, B: seven}, 2, false, false},
+		{"over the slack", PingResult{FromA: true, PingStats: PingStats{5, 5},
+			A: Counters{RxPackets: 5, TxPackets: 8}, B: five}, 2, true, true},
+		{"missed, slack or not", PingResult{FromA: true, PingStats: PingStats{5, 5},
+			A: five, B: Counters{RxPackets: 4, TxPackets: 6}}, 2, true, false},
+		{"drops have no slack", PingResult{FromA: false, PingStats: PingStats{5, 5},
+			A: five, B: Counters{RxPackets: 5, TxPackets: 5, RxDropped: 1}}, 2, true, true},
+		{"no slack: exact", PingResult{FromA: true, PingStats: PingStats{5, 5}, A: seven, B: seven}, 0, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			excess, err := tc.r.CheckCountersWithin(tc.slack)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if err != nil && excess != tc.wantExcess {
+				t.Errorf("excess = %v, want %v (%v)", excess, tc.wantExcess, err)
+			}
+		})
+	}
+}
+
 func TestNames(t *testing.T) {
 	p := Prefix("")
 	if want := fmt.Sprintf("xt%d-", os.Getpid()%10000); p != want {
@@ -264,6 +296,22 @@ func TestCleanStale(t *testing.T) {
 	}
 }
 
+func TestParseLinkStats(t *testing.T) {
+	in := `[{"ifindex":9,"ifname":"xt0","stats64":{"rx":{"bytes":490,"packets":5,"errors":0,"dropped":1},"tx":{"bytes":420,"packets":6,"errors":0,"dropped":0}}}]`
+	got, err := ParseLinkStats([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Counters{RxPackets: 5, RxBytes: 490, RxDropped: 1, TxPackets: 6, TxBytes: 420}); got != want {
+		t.Errorf("ParseLinkStats = %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{`[]`, `[{"ifname":"xt0"}]`, `not json`, `{}`} {
+		if _, err := ParseLinkStats([]byte(bad)); err == nil {
+			t.Errorf("ParseLinkStats(%q): want an error", bad)
+		}
+	}
+}
+
 func TestCaseTargets(t *testing.T) {
 	l := &Lab{CliA: "a", CliB: "b"}
 	for _, tc := range []struct {
@@ -271,6 +319,8 @@ func TestCaseTargets(t *testing.T) {
 		pings []string
 		tcp   []string
 	}{
+		{TunnelCase{L2: true, InnerV4: true, InnerV6: true}, []string{L2B4, L2A4, L2B6, L2A6},
+			[]string{"b " + L2B4 + " a", "a " + L2A4 + " b", "b " + L2B6 + " a", "a " + L2A6 + " b"}},
 		{TunnelCase{InnerV4: true}, []string{CliB4, CliA4}, []string{"b " + CliB4 + " a", "a " + CliA4 + " b"}},
 		{TunnelCase{InnerV6: true}, []string{CliB6, CliA6}, []string{"b " + CliB6 + " a", "a " + CliA6 + " b"}},
 		{TunnelCase{InnerV4: true, InnerV6: true}, []string{CliB4, CliA4, CliB6, CliA6},
@@ -299,6 +349,14 @@ func TestCaseTargets(t *testing.T) {
 	s := FOUPort(5555, "ipproto", "4")
 	if fmt.Sprint(s.Do) != "[fou add port 5555 ipproto 4]" || fmt.Sprint(s.Undo) != "[fou del port 5555]" {
 		t.Errorf("FOUPort = %+v", s)
+	}
+	fl := FloodTo(UnderlayA, UnderlayB)
+	if len(fl) != 1 || fmt.Sprint(fl[0].Do) != "[fdb add 00:00:00:00:00:00 dst 198.51.100.2 dev xt0]" ||
+		fmt.Sprint(fl[0].Undo) != "[fdb del 00:00:00:00:00:00 dev xt0 dst 198.51.100.2]" {
+		t.Errorf("FloodTo = %+v", fl)
+	}
+	if (TunnelCase{}).CounterSlack() != 0 || (TunnelCase{L2: true}).CounterSlack() != L2Slack {
+		t.Errorf("CounterSlack: L3 %d, L2 %d", (TunnelCase{}).CounterSlack(), (TunnelCase{L2: true}).CounterSlack())
 	}
 	h := l.Hosts()
 	for _, c := range []TunnelCase{{}, {Underlay6: true}} {

@@ -778,12 +778,14 @@ type Result struct {
 	Case     string
 	TCMode   string
 	Underlay string // "IPv4" or "IPv6": the outer family
+	L2       bool   // an Ethernet overlay, bridged (TunnelCase.L2)
+	KernelB  bool   // host B ran the kernel's netdev (TunnelCase.KernelB)
 	Ran      bool   // the tunnel was created on both hosts
 	// Pings are IPv4 A->B, B->A (InnerV4), then IPv6 A->B, B->A (InnerV6).
 	Pings []PingResult
 	// TCP are the iperf3 runs, in the order of TCPRuns.
 	TCP     []TCPResult
-	Packets uint64 // rx+tx packets of the tunnel on both hosts over the case
+	Packets uint64 // rx+tx packets of xtunnel's tunnel on both hosts (host A's alone with KernelB) over the case
 	Err     error  // every failure, joined
 }
 
@@ -797,13 +799,14 @@ type TCPResult struct {
 const PingsPerRun = 5
 
 // RunCase attaches xtunnel (once per lab), creates case c on both hosts,
+// settles it (Settle: an L2 case's ARP and neighbour discovery first),
 // pings both ways and runs iperf3 TCP both ways (seconds each) for each
 // inner family the case carries, counts the packets the tunnel carried
 // and removes the tunnel (and the case's setup) again. It carries on
 // after a failed measurement so one run shows everything that works;
 // Result.Err joins what failed.
 func (l *Lab) RunCase(ctx context.Context, x Xtunnel, c TunnelCase, seconds int) (res Result) {
-	res = Result{Case: c.Name, TCMode: x.TCMode, Underlay: c.Underlay()}
+	res = Result{Case: c.Name, TCMode: x.TCMode, Underlay: c.Underlay(), L2: c.L2, KernelB: c.KernelB != nil}
 	var errs []error
 	defer func() { res.Err = errors.Join(errs...) }()
 

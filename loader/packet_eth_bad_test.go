@@ -349,3 +349,123 @@ func TestEthEncapDrop(t *testing.T) {
 		})
 	}
 }
+
+// TestEthEncapMTU: a frame goes when it and the outer headers fit the
+// underlay MTU, which makes the overlay MTU the underlay's less
+// Spec.Overhead() (gretap 1462, vxlan 1450 over 1500). One byte more is
+// dropped as tx_too_big without an ICMP error: a frame is no IP packet of
+// the tunnel's. Geneve innerprotoinherit carries IP: an inner IPv6 packet
+// gets a packet too big back, an inner IPv4 one with DF a fragmentation
+// needed, unless df unset (the default) says to ignore the inner DF: then
+// it is tx_too_big too (Linux would fragment the outer packet; there is
+// no slow path here that could).
+func TestEthEncapMTU(t *testing.T) {
+	requireRootForBPF(t)
+	u := newUnderlay(t, 1500)
+	// big's packets: IPv4 TOS 0x2a (ECT(0)) with DF, IPv6 traffic class 0x28.
+	v4, v6 := inner{tos: 0x2a, df: true}, inner{v6: true, tos: 0x28}
+	dfSet := func(tun maps.Tunnel) maps.Tunnel { tun.DF = tunnel.DFSet; return tun }
+	const tooBig, icmp4, icmp6 = "tx_too_big", "icmp4", "icmp6"
+	for _, c := range []struct {
+		tun  maps.Tunnel
+		in   inner
+		ip   bool
+		over string // what one byte more gives
+	}{
+		{tun: gretapTunnel(false, 42), in: v4, over: tooBig},
+		{tun: gretapTunnel(true, -1), in: v6, over: tooBig},
+		{tun: with(gretapTunnel(false, -1), func(tun *maps.Tunnel) { tun.OCsum, tun.OSeq = true, true }), in: v6, over: tooBig},
+		{tun: vxlanTunnel(false), in: v4, over: tooBig},
+		{tun: dfSet(vxlanTunnel(false)), in: v4, over: tooBig},
+		{tun: vxlanTunnel(true), in: v6, over: tooBig},
+		{tun: geneveTunnel(t, false, optA, optB), in: v6, over: tooBig},
+		{tun: geneveTunnel(t, true, optBig), in: v4, over: tooBig},
+		{tun: inheritTunnel(t, false, optA), in: v4, ip: true, over: tooBig},
+		{tun: dfSet(inheritTunnel(t, false, optA)), in: v4, ip: true, over: icmp4},
+		{tun: inheritTunnel(t, false), in: v6, ip: true, over: icmp6},
+		{tun: inheritTunnel(t, true), in: v6, ip: true, over: icmp6},
+		{tun: erspanTunnel(false, 1), in: v4, over: tooBig},
+		{tun: erspanTunnel(false, 2), in: v6, over: tooBig},
+		{tun: erspanTunnel(true, 2), in: v4, over: tooBig},
+	} {
+		tun := u.onLink(t, c.tun, 1500)
+		fit := 1500 - tun.Overhead()
+		name := fmt.Sprintf("%s outer6=%v opts=%d df=%s inherit=%v inner v6=%v", tun.Type, tun.Outer6(), len(tun.GeneveOpts),
+			tun.DF, c.ip, c.in.v6)
+		t.Run(name+" fits", func(t *testing.T) {
+			d := ethDataplane(t, tun)
+			e := ethInner{in: c.in, l3: big{v6: c.in.v6, size: fit}.bytes(t)}
+			u.in(t, func() {
+				out := checkEthEncap(t, d, ethCase{tun: tun, e: e, ip: c.ip, wire: func(w *ethWire) { w.tos = c.in.tos & 3 }})
+				if len(out) != 1500+14 {
+					t.Errorf("encapsulated frame of %d bytes, want the underlay MTU 1500 and 14 of Ethernet", len(out))
+				}
+			})
+		})
+		t.Run(name+" one byte too big", func(t *testing.T) {
+			d := ethDataplane(t, tun)
+			l3 := big{v6: c.in.v6, size: fit + 1}.bytes(t)
+			frame := ethFrame(t, innerDstMAC, innerSrcMAC, c.in.etherType(), l3)
+			if c.ip {
+				frame = ethFrame(t, wireDstMAC, wireSrcMAC, c.in.etherType(), l3)
+			}
+			var res result
+			u.in(t, func() {
+				prog := d.objs.Encap
+				if maps.SlowTX(tun.Spec) {
+					prog = d.objs.Peer
+				}
+				res = d.run(t, prog, frame)
+			})
+			switch c.over {
+			case tooBig:
+				checkVerdict(t, res, tcShot, "tx_too_big")
+				checkFrame(t, res.out, frame)
+			case icmp6:
+				checkVerdict(t, res, tcRedirect, "tx_pmtu_icmp")
+				checkFrame(t, res.out, packetTooBig(t, tun, l3, uint32(fit)))
+			case icmp4:
+				checkVerdict(t, res, tcRedirect, "tx_pmtu_icmp")
+				var id uint16
+				if len(res.out) >= 14+20 {
+					id = binary.BigEndian.Uint16(res.out[14+4:]) // random, as without DF
+				}
+				checkFrame(t, res.out, fragNeeded(t, tun, l3, 0xc8, id, uint16(fit)))
+			}
+			checkCounters(t, d.counters(t, tun.ID), maps.Counters{TxDropped: 1})
+		})
+	}
+}
+
+// TestEthDecapOuterVLAN: the underlay frame may carry up to two VLAN
+// tags (802.1Q, 802.1ad) in front of the outer IP header; decap strips
+// them with the outer headers. A third is not walked.
+func TestEthDecapOuterVLAN(t *testing.T) {
+	requireRootForBPF(t)
+	tag := func(tpid uint16, vid uint16) []byte { return []byte{byte(tpid >> 8), byte(tpid), byte(vid >> 8), byte(vid)} }
+	for _, tun := range []maps.Tunnel{gretapTunnel(false, -1), vxlanTunnel(true), geneveTunnel(t, false, optA), erspanTunnel(false, 2)} {
+		for _, c := range []struct {
+			name   string
+			tags   [][]byte
+			ret    uint32
+			reason string
+		}{
+			{"802.1q", [][]byte{tag(0x8100, 100)}, xdpRedirect, "decap"},
+			{"802.1ad 802.1q", [][]byte{tag(0x88a8, 10), tag(0x8100, 100)}, xdpRedirect, "decap"},
+			{"three tags", [][]byte{tag(0x88a8, 10), tag(0x8100, 100), tag(0x8100, 200)}, xdpPass, "pass_not_ip"},
+		} {
+			t.Run(fmt.Sprintf("%s %s", tun.Type, c.name), func(t *testing.T) {
+				d := ethDataplane(t, tun)
+				e := ethInner{in: inner{v6: tun.Outer6()}}
+				plain, _ := ethWireFrame(t, tun, recvWire(tun), e.payload(t))
+				frame := append([]byte(nil), plain[:12]...)
+				for _, tg := range c.tags {
+					frame = append(frame, tg...)
+				}
+				frame = append(frame, plain[12:]...)
+				want := e.bytes(t)
+				checkEthDecap(t, d, tun, frame, c.ret, c.reason, want, len(want))
+			})
+		}
+	}
+}

@@ -123,23 +123,42 @@ func TestEthEncapFIB(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.tun = nh.onPeer(c.tun)
-			d := nh.dataplane(t, c.tun)
-			frame, p := c.sent(t)
-			res := nh.ethSend(t, d, c.tun, frame)
-			checkVerdict(t, res, tcRedirect, "encap")
-			w := sendWire(c.tun)
-			w.ethDst, w.ethSrc = neighMAC, linkMAC
-			if c.wire != nil {
-				c.wire(&w)
+			if skbIP(c.e) {
+				t.Fatalf("%s: an IP frame does not leave through the FIB", c.name)
 			}
-			takeVarying(t, c.tun, res.out, &w)
-			want, _ := ethWireFrame(t, c.tun, w, p)
-			checkFrame(t, res.out, want)
-			checkEthChecksums(t, c.tun, res.out, w.udpCsum)
-			checkCounters(t, d.counters(t, c.tun.ID), maps.Counters{TxPackets: 1, TxBytes: uint64(len(p.b))})
+			nh.checkEthEncap(t, c)
 		})
 	}
+}
+
+// checkEthEncap is checkEthEncap for c.tun on xtp0 and xtu0 in n: a frame
+// that is not IP leaves with the next hop's MACs from the FIB, an IP one
+// (bpf_redirect_neigh) with the placeholders. It returns the output.
+func (n *nextHop) checkEthEncap(t *testing.T, c ethCase) []byte {
+	t.Helper()
+	c.tun = n.onPeer(c.tun)
+	d := n.dataplane(t, c.tun)
+	frame, p := c.sent(t)
+	res := n.ethSend(t, d, c.tun, frame)
+	checkVerdict(t, res, tcRedirect, "encap")
+	w := sendWire(c.tun)
+	if c.ip || skbIP(c.e) {
+		w.ethDst, w.ethSrc = c.tun.MAC, c.tun.PeerMAC
+	} else {
+		w.ethDst, w.ethSrc = neighMAC, linkMAC
+	}
+	if c.wire != nil {
+		c.wire(&w)
+	}
+	takeVarying(t, c.tun, res.out, &w)
+	want, _ := ethWireFrame(t, c.tun, w, p)
+	checkFrame(t, res.out, want)
+	checkEthChecksums(t, c.tun, res.out, w.udpCsum)
+	checkCounters(t, d.counters(t, c.tun.ID), maps.Counters{TxPackets: 1, TxBytes: uint64(len(p.b))})
+	if t.Failed() {
+		t.Logf("input %x", frame)
+	}
+	return res.out
 }
 
 // TestEthEncapFIBFail: without a next hop from the FIB (no neighbour for

@@ -296,6 +296,16 @@ type ethInner struct {
 	vlan     uint16           // TCI of an in-line 802.1Q tag; 0: untagged
 	arp      bool             // an ARP request instead of the IP packet in
 	in       inner
+	l3       []byte // the IP packet (of in's ethertype) instead of in's bytes
+}
+
+// ip is the IP packet e carries.
+func (e ethInner) ip(t *testing.T) []byte {
+	t.Helper()
+	if e.l3 != nil {
+		return e.l3
+	}
+	return e.in.bytes(t)
 }
 
 func (e ethInner) macs() (dst, src net.HardwareAddr) {
@@ -328,7 +338,7 @@ func (e ethInner) bytes(t *testing.T) []byte {
 	if e.arp {
 		typ, l3 = layers.EthernetTypeARP, arpRequest(src)
 	} else {
-		l3 = gopacket.Payload(e.in.bytes(t))
+		l3 = gopacket.Payload(e.ip(t))
 	}
 	if e.vlan == 0 {
 		return serialize(t, &layers.Ethernet{DstMAC: dst, SrcMAC: src, EthernetType: typ}, l3)
@@ -696,7 +706,7 @@ type ethCase struct {
 func (c ethCase) sent(t *testing.T) ([]byte, ethPayload) {
 	t.Helper()
 	if c.ip {
-		l3 := c.e.in.bytes(t)
+		l3 := c.e.ip(t)
 		return ethFrame(t, wireDstMAC, wireSrcMAC, c.e.in.etherType(), l3), ethPayload{b: l3, typ: c.e.in.etherType()}
 	}
 	p := c.e.payload(t)
@@ -946,7 +956,7 @@ func (c ethDecapCase) received(t *testing.T) (frame, want []byte, wantLen int) {
 		e = *c.want
 	}
 	if c.ip {
-		l3 := e.in.bytes(t)
+		l3 := e.ip(t)
 		return frame, ethFrame(t, c.tun.MAC, c.tun.PeerMAC, e.in.etherType(), l3), len(l3)
 	}
 	want = e.bytes(t)

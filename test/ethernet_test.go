@@ -75,7 +75,7 @@ func TestERSPAN(t *testing.T) {
 			ver: 2, session: 101, hwid: 7, dir: 1},
 		{name: "ip6erspan-v2", typ: "ip6erspan", underlay6: true,
 			opts: []string{"key", "102", "erspan_ver", "2", "erspan_dir", "ingress", "erspan_hwid", "9"},
-			ver: 2, session: 102, hwid: 9, dir: 0},
+			ver:  2, session: 102, hwid: 9, dir: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The tunnel on both hosts: hostB is the collector.

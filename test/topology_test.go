@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,7 +13,9 @@ import (
 // TestLabTopology checks the lab without xtunnel: every client reaches its
 // host, the hosts reach each other over the underlay, the two sites reach
 // each other only once plain routes over the underlay are added (so in the
-// tunnel tests only the tunnel can carry them), and Cleanup leaves nothing.
+// tunnel tests only the tunnel can carry them), the L2 segment is there
+// (MTU, bridge port, no host address on it) and its two halves do not
+// reach each other, and Cleanup leaves nothing.
 func TestLabTopology(t *testing.T) {
 	requireLab(t)
 	ctx := testCtx(t)
@@ -42,6 +45,27 @@ func TestLabTopology(t *testing.T) {
 		}
 	}
 	isolated("before RouteUnderlay")
+
+	for _, h := range []struct{ cli, host string }{{l.CliA, l.HostA}, {l.CliB, l.HostB}} {
+		if out := runOK(t, ctx, h.cli, "ip", "-o", "link", "show", "dev", lab.L2CliDev); !strings.Contains(out, fmt.Sprintf(" mtu %d ", lab.L2MTU)) {
+			t.Errorf("[%s] %s: want mtu %d: %s", h.cli, lab.L2CliDev, lab.L2MTU, out)
+		}
+		if out := runOK(t, ctx, h.host, "ip", "-o", "link", "show", "dev", lab.L2HostDev); !strings.Contains(out, " master "+lab.Bridge+" ") {
+			t.Errorf("[%s] %s is not a port of %s: %s", h.host, lab.L2HostDev, lab.Bridge, out)
+		}
+		for _, dev := range []string{lab.Bridge, lab.L2HostDev} {
+			if out := strings.TrimSpace(runOK(t, ctx, h.host, "ip", "-o", "addr", "show", "dev", dev)); out != "" {
+				t.Errorf("[%s] %s has addresses; the hosts take no part in the L2 segment: %s", h.host, dev, out)
+			}
+		}
+	}
+	for _, p := range []struct{ ns, dst string }{
+		{l.CliA, lab.L2B4}, {l.CliB, lab.L2A4}, {l.CliA, lab.L2B6}, {l.CliB, lab.L2A6},
+	} {
+		if n, _ := lab.Ping(ctx, p.ns, p.dst, 1); n != 0 {
+			t.Errorf("%s reaches %s on the L2 segment without any tunnel", p.ns, p.dst)
+		}
+	}
 
 	undo, err := l.RouteUnderlay(ctx)
 	if err != nil {

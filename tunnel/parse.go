@@ -48,7 +48,7 @@ link add [name] NAME [mtu MTU] type gre|ip6gre|ipip|sit|ip6tnl external [local A
           route, with its remote and key: xtunnel route add PREFIX encap
           ip|ip6 [id KEY] dst ADDR dev NAME (see: xtunnel route help).
           local is optional: without it the outer source is the one the
-          route to each peer picks. noexternal (the default) is one peer
+          route to each peer picks. noexternal, the default: one peer
   ENCAP  encap fou|gue encap-dport PORT [encap-sport auto|PORT]
          [encap-csum | noencap-csum]   (encap none or noencap: plain)
   NAME  overlay netdev name, 1..15 bytes ("dev NAME" before type also names it)

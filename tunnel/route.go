@@ -25,8 +25,9 @@ route show [dev NAME]
   encap ip   the peer is over IPv4 (gre, ipip and sit external links);
   encap ip6  over IPv6 (ip6gre and ip6tnl external links). As with ip
           route, the encap words follow encap, before dev:
-    id KEY    the GRE key to and from this peer: 0..4294967295 or a dotted
-              quad like 0.0.0.42; without id, no key
+    id KEY    the GRE key to and from this peer (gre and ip6gre links):
+              0..4294967295 or a dotted quad like 0.0.0.42; without id, no
+              key. ip route's key flag is accepted: alone, it is id 0
     dst ADDR  the peer's underlay address (required)
     src ADDR  the outer source; default: the link's local, else the source
               of the route to the peer
@@ -163,7 +164,7 @@ func ParseRouteAdd(args []string) (Route, error) {
 	if len(args) == 0 {
 		return Route{}, errors.New("route add needs a route: route add PREFIX dev NAME, or route add PREFIX encap ip dst ADDR dev NAME")
 	}
-	p := routeParser{cmd: "route add", words: args, adding: true, seen: make([][2]string, 0, 8)}
+	p := routeParser{cmd: "route add", words: args, adding: true}
 	return p.parse()
 }
 
@@ -234,6 +235,9 @@ var encapWords = map[string]string{
 	"key": "key", "csum": "csum", "seq": "seq",
 }
 
+// encapWordSlots are the keywords encapWords stand for, each filled once.
+var encapWordSlots = [...]string{"id", "dst", "src", "ttl", "tos", "key"}
+
 // encapTypes are ip route's other lightweight tunnel encapsulations.
 var encapTypes = map[string]bool{
 	"mpls": true, "seg6": true, "seg6local": true, "bpf": true, "ila": true,
@@ -248,27 +252,28 @@ type routeParser struct {
 	r      Route
 	encap  RouteEncap
 	// seen holds the keywords given so far (encap words by what they
-	// stand for) and the words that gave them, for duplicate messages.
-	seen [][2]string
+	// stand for) and the words that gave them, for duplicate messages:
+	// an array, which keeps the parser off the heap.
+	seen  [len(encapWordSlots) + 4][2]string
+	nseen int
 	// inEncap is true while the words after encap ip|ip6 are read.
 	inEncap bool
 }
 
 func (p *routeParser) once(slot, w string) error {
-	for _, s := range p.seen {
-		if s[0] == slot {
-			if s[1] == w {
-				return fmt.Errorf("duplicate keyword %q", w)
-			}
-			return fmt.Errorf("duplicate keyword %q (same as %q)", w, s[1])
+	if prev, ok := p.given(slot); ok {
+		if prev == w {
+			return fmt.Errorf("duplicate keyword %q", w)
 		}
+		return fmt.Errorf("duplicate keyword %q (same as %q)", w, prev)
 	}
-	p.seen = append(p.seen, [2]string{slot, w})
+	p.seen[p.nseen] = [2]string{slot, w}
+	p.nseen++
 	return nil
 }
 
 func (p *routeParser) given(slot string) (string, bool) {
-	for _, s := range p.seen {
+	for _, s := range p.seen[:p.nseen] {
 		if s[0] == slot {
 			return s[1], true
 		}
@@ -419,7 +424,8 @@ func (p *routeParser) prefix(v string) error {
 	if err != nil {
 		return err
 	}
-	p.seen = append(p.seen, [2]string{"prefix", v})
+	p.seen[p.nseen] = [2]string{"prefix", v}
+	p.nseen++
 	p.r.Prefix = pfx
 	return nil
 }

@@ -1,8 +1,10 @@
 // Command xtunnel-lab is `make demo`: it builds the namespace lab of
 // package lab, runs every tunnel case of lab.Cases through xtunnel (each
-// type over its IPv4 or IPv6 underlay, FOU and GUE: ping both ways for
-// each inner family the case carries, iperf3 TCP both ways), prints one
-// table and removes the lab, also when interrupted. It must run as root.
+// type over its IPv4 or IPv6 underlay, FOU and GUE, the Ethernet overlays
+// bridged into the lab's L2 segment, two of them against the kernel's own
+// vxlan driver: ping both ways for each inner family the case carries,
+// iperf3 TCP both ways), prints one table and removes the lab, also when
+// interrupted. It must run as root.
 package main
 
 import (
@@ -123,6 +125,7 @@ func run(ctx context.Context, f Flags, w io.Writer) (err error) {
 	fmt.Fprintf(w, "xtunnel %s, tc mode %s, %d pings per direction, iperf3 TCP %d s per direction\n\n",
 		bin, mode, lab.PingsPerRun, f.Seconds)
 	printTable(w, results)
+	printNotes(w, results)
 
 	failed := 0
 	for _, r := range results {
@@ -179,6 +182,27 @@ func printTable(w io.Writer, results []lab.Result) {
 			pingCell(r, false), tcpCell(r, false), pingCell(r, true), tcpCell(r, true), packets)
 	}
 	_ = tw.Flush()
+}
+
+// printNotes explains the rows of L2 and kernel-peer cases, if any ran.
+func printNotes(w io.Writer, results []lab.Result) {
+	var l2, kernel []string
+	for _, r := range results {
+		if r.L2 {
+			l2 = append(l2, r.Case)
+		}
+		if r.KernelB {
+			kernel = append(kernel, r.Case)
+		}
+	}
+	if len(l2) > 0 {
+		fmt.Fprintf(w, "\nL2 (bridged, clients %s and %s on one subnet, MTU %d): %s\n",
+			lab.L2A4, lab.L2B4, lab.L2MTU, strings.Join(l2, ", "))
+	}
+	if len(kernel) > 0 {
+		fmt.Fprintf(w, "host B runs the kernel's vxlan driver, so PACKETS THROUGH BPF is host A's alone: %s\n",
+			strings.Join(kernel, ", "))
+	}
 }
 
 // pingCell is "ok 5/5 5/5" when every echo of the family was answered in

@@ -33,16 +33,22 @@ type batch struct {
 	stdout io.Writer
 	stderr io.Writer
 	dp     plane
+	euid   int // asked once: a million lines are a million syscalls
 
 	commands, failed int
 
 	// The consecutive route add (or route del) lines not yet applied,
-	// with their line numbers.
+	// with their line numbers, in chunks: a slice grown by append to a
+	// million routes would copy them over and over.
 	routeCmd string
-	routes   []tunnel.Route
-	lines    []int
+	routes   [][]tunnel.Route
+	lines    [][]int
+	queued   int
 	devs     map[string]string // the routes' dev names, one string each
 }
+
+// routeChunk is the number of routes in each chunk of the queue.
+const routeChunk = 1 << 14
 
 // runBatch runs the commands in f.Batch, one a line, with the flags of
 // the command line. It stops at the first failing line unless f.Force.
@@ -56,7 +62,7 @@ func runBatch(ctx context.Context, f *Flags, fset *pflag.FlagSet, stdout, stderr
 		defer file.Close()
 		in = file
 	}
-	b := &batch{ctx: ctx, name: f.Batch, f: f, fset: fset, stdout: stdout, stderr: stderr, devs: map[string]string{}}
+	b := &batch{ctx: ctx, name: f.Batch, f: f, fset: fset, stdout: stdout, stderr: stderr, euid: geteuid(), devs: map[string]string{}}
 	defer func() {
 		if b.dp == nil {
 			return
@@ -119,7 +125,7 @@ func (b *batch) line(n int, words []string) error {
 		inv, err = applyFlags(inv, words, b.f, b.fset)
 	}
 	if err == nil {
-		err = needsRoot(inv)
+		err = needsRoot(inv, b.euid)
 	}
 	if err != nil {
 		return b.flushFail(n, err)
@@ -177,8 +183,25 @@ func (b *batch) queue(n int, inv invocation) {
 		b.devs[r.Dev] = r.Dev
 	}
 	b.routeCmd = inv.cmd
-	b.routes = append(b.routes, r)
-	b.lines = append(b.lines, n)
+	if b.queued%routeChunk == 0 {
+		b.routes = append(b.routes, make([]tunnel.Route, 0, routeChunk))
+		b.lines = append(b.lines, make([]int, 0, routeChunk))
+	}
+	last := len(b.routes) - 1
+	b.routes[last] = append(b.routes[last], r)
+	b.lines[last] = append(b.lines[last], n)
+	b.queued++
+}
+
+// takeQueue empties the queue, returning its routes and lines.
+func (b *batch) takeQueue() (string, []tunnel.Route, []int) {
+	cmd := b.routeCmd
+	rs, lines := make([]tunnel.Route, 0, b.queued), make([]int, 0, b.queued)
+	for i := range b.routes {
+		rs, lines = append(rs, b.routes[i]...), append(lines, b.lines[i]...)
+	}
+	b.routeCmd, b.routes, b.lines, b.queued = "", nil, nil, 0
+	return cmd, rs, lines
 }
 
 // open opens the dataplane for the command on line n, once.
@@ -256,16 +279,16 @@ func routeErrors(err error, n int) []failedRoute {
 	return out
 }
 
-// flush applies the queued routes in one AddRoutes or DelRoutes call.
-// A refused route fails its own line. AddRoutes adds all or none: with
-// -force the batch is tried again without the routes it refused.
-// DelRoutes deletes what it can: the others are done.
+// flush applies the queued routes in one AddRoutes or DelRoutes call. A
+// refused route fails its own line. AddRoutes adds all or none, so the
+// batch is tried again: with -force without the refused routes, else
+// with the routes before the first refused one, which then stops the
+// batch, as if each line had run alone. DelRoutes deletes what it can.
 func (b *batch) flush() error {
-	if len(b.routes) == 0 {
+	if b.queued == 0 {
 		return nil
 	}
-	cmd, rs, lines := b.routeCmd, b.routes, b.lines
-	b.routeCmd, b.routes, b.lines = "", nil, nil
+	cmd, rs, lines := b.takeQueue()
 	if err := b.open(lines[0]); err != nil {
 		return err
 	}
@@ -274,6 +297,7 @@ func (b *batch) flush() error {
 		apply, done = b.dp.DelRoutes, "deleted"
 	}
 	verbosef := verboser(b.f, b.stderr)
+	var stop error // without -force: the first refused line's
 	for len(rs) > 0 {
 		err := apply(rs)
 		if err == nil {
@@ -282,7 +306,7 @@ func (b *batch) flush() error {
 			} else {
 				verbosef("%s %d routes (lines %d-%d)", done, len(rs), lines[0], lines[len(lines)-1])
 			}
-			return nil
+			break
 		}
 		failed := routeErrors(err, len(rs))
 		if len(failed) == 0 {
@@ -294,17 +318,24 @@ func (b *batch) flush() error {
 			what := fmt.Sprintf("(%d routes)", len(rs))
 			return b.fail(fmt.Sprintf("%d-%d", lines[0], lines[len(lines)-1]), rootHint(wrapCmd(cmd, what, err)))
 		}
-		for _, fr := range failed {
-			if err := b.fail(lines[fr.index], rootHint(wrapCmd(cmd, rs[fr.index].String(), fr.err))); err != nil {
-				return err
+		if !b.f.Force {
+			fr := failed[0]
+			stop = b.fail(lines[fr.index], rootHint(wrapCmd(cmd, rs[fr.index].String(), fr.err)))
+			if cmd == "route del" {
+				break
 			}
+			rs, lines = rs[:fr.index], lines[:fr.index]
+			continue
+		}
+		for _, fr := range failed {
+			b.fail(lines[fr.index], rootHint(wrapCmd(cmd, rs[fr.index].String(), fr.err)))
 		}
 		if cmd == "route del" {
-			return nil
+			break
 		}
 		rs, lines = without(rs, lines, failed)
 	}
-	return nil
+	return stop
 }
 
 // without is rs and lines without the failed routes.

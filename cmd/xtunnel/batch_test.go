@@ -120,7 +120,21 @@ func TestRunBatch(t *testing.T) {
 		{name: "the failing route's line", file: r1 + "\n" + r2 + "\n" + r3 + "\n",
 			plane: fakePlane{routeErr: refuse("10.0.0.2/32")},
 			code:  1, stderr: "xtunnel: batch FILE:2: route add " + c2 + ": wrapped: route 10.0.0.2/32 exists\n",
+			// the line before it is added, as if each line ran alone
+			calls: "routes add " + c1 + "; " + c2 + "; " + c3 + ",routes add " + c1 + ",close", opens: 1},
+		{name: "the first route refused", file: r1 + "\n" + r2 + "\n" + r3 + "\n",
+			plane: fakePlane{routeErr: refuse("10.0.0.1/32", "10.0.0.2/32")},
+			code:  1, stderr: "xtunnel: batch FILE:1: route add " + c1 + ": wrapped: route 10.0.0.1/32 exists\n",
 			calls: "routes add " + c1 + "; " + c2 + "; " + c3 + ",close", opens: 1},
+		{name: "the lines before the refused one are refused too", file: r1 + "\n" + r2 + "\n" + r3 + "\n",
+			plane: fakePlane{routeErr: func(add bool, rs []tunnel.Route) error {
+				if len(rs) == 3 {
+					return &testRouteError{2, "map full"}
+				}
+				return &testRouteError{0, "exists"}
+			}},
+			code: 1, stderr: "xtunnel: batch FILE:1: route add " + c1 + ": exists\n",
+			calls: "routes add " + c1 + "; " + c2 + "; " + c3 + ",routes add " + c1 + "; " + c2 + ",close", opens: 1},
 		{name: "force goes on without the refused routes", after: "-force",
 			file:  r1 + "\n" + r2 + "\n" + r3 + "\nroute add 10.0.0.4 dev gre1\nroute add 10.0.0.300 dev gre1\nlink del gre9\n",
 			plane: fakePlane{routeErr: refuse("10.0.0.2/32", "10.0.0.4/32")},
@@ -263,7 +277,7 @@ func TestRunBatchCancelled(t *testing.T) {
 }
 
 // TestRunBatchMany checks that a large file goes to the dataplane as one
-// call, with the line of a refused route.
+// call, and that a refused route is reported with its line.
 func TestRunBatchMany(t *testing.T) {
 	const n = 20000
 	var file strings.Builder
@@ -290,8 +304,9 @@ func TestRunBatchMany(t *testing.T) {
 	if want := fmt.Sprintf("xtunnel: batch %s:%d: route add 10.48.57.0/24 encap ip id 12345 dst 198.51.100.7 dev xgre: refused\n", name, 12345+2); code != 1 || stderr != want {
 		t.Fatalf("run = %d, %q; want 1, %q", code, stderr, want)
 	}
-	if len(got) != 1 || len(got[0]) != n {
-		t.Fatalf("AddRoutes calls: %d, want one of %d routes", len(got), n)
+	// One call with all of them, and one with those before the refused one.
+	if len(got) != 2 || len(got[0]) != n || len(got[1]) != 12345 {
+		t.Fatalf("AddRoutes calls: %d, want one of %d routes and one of 12345", len(got), n)
 	}
 	if got[0][0].Dev != "xgre" || got[0][n-1].Prefix.String() != fmt.Sprintf("10.%d.%d.0/24", (n-1)/256, (n-1)%256) {
 		t.Fatalf("routes %s ... %s", got[0][0], got[0][n-1])
@@ -334,4 +349,38 @@ func TestRouteErrors(t *testing.T) {
 	if got := routeErrors(errors.New("plain"), 3); len(got) != 0 {
 		t.Fatalf("routeErrors(plain) = %+v", got)
 	}
+}
+
+// countingPlane takes route batches and only counts them.
+type countingPlane struct {
+	fakePlane
+	routes int
+}
+
+func (c *countingPlane) AddRoutes(rs []tunnel.Route) error { c.routes += len(rs); return nil }
+
+// BenchmarkBatchRouteAdd is the cost of one route add line of a batch
+// file, from reading it to handing it to the dataplane.
+func BenchmarkBatchRouteAdd(b *testing.B) {
+	const n = 100000
+	var file strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&file, "route add 10.%d.%d.%d encap ip id %d dst 198.51.100.7 dev xgre\n", i>>16, (i>>8)&255, i&255, i)
+	}
+	name := filepath.Join(b.TempDir(), "b")
+	if err := os.WriteFile(name, []byte(file.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	c := &countingPlane{}
+	oldOpen, oldEuid := openDataplane, geteuid
+	b.Cleanup(func() { openDataplane, geteuid = oldOpen, oldEuid })
+	openDataplane = func(dataplane.Options) (plane, error) { return c, nil }
+	geteuid = func() int { return 0 }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, stderr, code := runArgs("-batch " + name); code != 0 {
+			b.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(c.routes), "ns/route")
 }

@@ -102,6 +102,9 @@ type invocation struct {
 	fdb    tunnel.FDBEntry // fdb add, fdb del
 	mirror tunnel.Mirror   // mirror add, mirror del
 	route  tunnel.Route    // route add, route del
+	// attach: gateway mode (plain packets routed into tunnels and
+	// decapsulated ones forwarded, in XDP)
+	gateway bool
 }
 
 // mutates reports whether the command changes state and so needs root.
@@ -132,8 +135,13 @@ func parseCommand(words []string) (invocation, error) {
 		if isHelp(rest) {
 			return invocation{cmd: "help", topic: cmd}, nil
 		}
+		// attach IFNAME gateway: route and forward in XDP.
+		gateway := false
+		if cmd == "attach" && len(rest) > 1 && rest[len(rest)-1] == "gateway" {
+			gateway, rest = true, rest[:len(rest)-1]
+		}
 		name, err := tunnel.ParseDevName(cmd, rest, true)
-		return invocation{cmd: cmd, name: name}, usage(err)
+		return invocation{cmd: cmd, name: name, gateway: gateway}, usage(err)
 	case "stats":
 		if isHelp(rest) {
 			return invocation{cmd: "help", topic: cmd}, nil
@@ -350,6 +358,7 @@ func applyFlags(inv invocation, words []string, f *Flags, fset *pflag.FlagSet) (
 type plane interface {
 	Close() error
 	Attach(ifname string) (dataplane.Port, error)
+	AttachGateway(ifname string) (dataplane.Port, error)
 	Detach(ifname string) error
 	Ports() ([]dataplane.Port, error)
 	AddLink(s tunnel.Spec) (dataplane.Link, []string, error)
@@ -391,7 +400,7 @@ func execute(ctx context.Context, inv invocation, f *Flags, stdout, stderr io.Wr
 	if inv.cmd == "features" {
 		return writeFeatures(stdout, probeFeatures(), f.JSON)
 	}
-	if err := needsRoot(inv); err != nil {
+	if err := needsRoot(inv, geteuid()); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -419,9 +428,9 @@ func openPlane(f *Flags) (plane, error) {
 }
 
 // needsRoot is the error for a command that changes state, run by a user
-// who is not root; nil for root or a command that only reads.
-func needsRoot(inv invocation) error {
-	if inv.mutates() && geteuid() != 0 {
+// (euid) who is not root; nil for root or a command that only reads.
+func needsRoot(inv invocation, euid int) error {
+	if inv.mutates() && euid != 0 {
 		return fmt.Errorf("%s needs root (CAP_NET_ADMIN, CAP_BPF); run it as root", inv.cmd)
 	}
 	return nil
@@ -453,7 +462,11 @@ func executeOn(dp plane, inv invocation, f *Flags, stdout, stderr io.Writer) err
 
 	switch inv.cmd {
 	case "attach":
-		port, err := dp.Attach(inv.name)
+		attach := dp.Attach
+		if inv.gateway {
+			attach = dp.AttachGateway
+		}
+		port, err := attach(inv.name)
 		if err != nil {
 			return rootHint(wrap("attach "+inv.name, err))
 		}

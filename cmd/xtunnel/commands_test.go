@@ -50,6 +50,12 @@ func TestResolve(t *testing.T) {
 		{"list", mirrorWords, "show", nil},
 		{"append", mirrorWords, "", nil},
 		{"fe", topWords, "features", nil},
+		{"r", topWords, "route", nil},
+		{"ro", topWords, "route", nil},
+		{"a", routeWords, "add", nil},
+		{"d", routeWords, "del", nil},
+		{"ls", routeWords, "show", nil},
+		{"replace", routeWords, "", nil},
 		{"fo", topWords, "fou", nil},
 		{"h", topWords, "help", nil},
 		{"lnk", topWords, "", nil},
@@ -88,6 +94,10 @@ var (
 		Dst: netip.MustParseAddr("198.51.100.3"), Dev: "vx0"}
 )
 
+// xgreRoute is a route to a peer of an external link.
+var xgreRoute = tunnel.Route{Prefix: netip.MustParsePrefix("10.1.0.0/16"), Dev: "xgre",
+	Encap: &tunnel.RouteEncap{KeySet: true, Key: 42, Dst: netip.MustParseAddr("198.51.100.7"), TTL: 64}}
+
 func TestParseCommand(t *testing.T) {
 	gre1 := tunnel.Spec{
 		Name: "gre1", Type: tunnel.GRE,
@@ -104,6 +114,8 @@ func TestParseCommand(t *testing.T) {
 		{"attach eth0", invocation{cmd: "attach", name: "eth0"}},
 		{"a eth0", invocation{cmd: "attach", name: "eth0"}},
 		{"attach dev eth0", invocation{cmd: "attach", name: "eth0"}},
+		{"attach eth0 gateway", invocation{cmd: "attach", name: "eth0", gateway: true}},
+		{"attach dev eth0 gateway", invocation{cmd: "attach", name: "eth0", gateway: true}},
 		{"detach eth0", invocation{cmd: "detach", name: "eth0"}},
 		{"det eth0", invocation{cmd: "detach", name: "eth0"}},
 		{"link add" + add, invocation{cmd: "link add", name: "gre1", spec: gre1}},
@@ -193,6 +205,22 @@ func TestParseCommand(t *testing.T) {
 		{"mirror add help", invocation{cmd: "help", topic: "mirror add"}},
 		{"help mirror", invocation{cmd: "help", topic: "mirror"}},
 		{"help m del", invocation{cmd: "help", topic: "mirror del"}},
+		{"route add 10.1.0.0/16 encap ip id 42 dst 198.51.100.7 ttl 64 dev xgre", invocation{cmd: "route add", route: xgreRoute}},
+		{"r a 10.1.0.0/16 dev xgre encap ip dst 198.51.100.7 id 42 ttl 64", invocation{cmd: "route add", route: xgreRoute}},
+		{"route add default dev gre1", invocation{cmd: "route add",
+			route: tunnel.Route{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Dev: "gre1"}}},
+		{"route del 10.1.0.0/16", invocation{cmd: "route del", route: tunnel.Route{Prefix: xgreRoute.Prefix}}},
+		{"route delete 10.1.0.0/16 dev xgre", invocation{cmd: "route del", route: tunnel.Route{Prefix: xgreRoute.Prefix, Dev: "xgre"}}},
+		{"route", invocation{cmd: "route show"}},
+		{"route show", invocation{cmd: "route show"}},
+		{"ro ls dev xgre", invocation{cmd: "route show", name: "xgre"}},
+		{"route list xgre", invocation{cmd: "route show", name: "xgre"}},
+		{"route help", invocation{cmd: "help", topic: "route"}},
+		{"route add help", invocation{cmd: "help", topic: "route add"}},
+		{"help route", invocation{cmd: "help", topic: "route"}},
+		{"help route del", invocation{cmd: "help", topic: "route del"}},
+		{"link add xgre type gre external", invocation{cmd: "link add", name: "xgre",
+			spec: tunnel.Spec{Name: "xgre", Type: tunnel.GRE, External: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.words, func(t *testing.T) {
@@ -271,6 +299,18 @@ func TestParseCommandErrors(t *testing.T) {
 		{"link add t type ip6tnl local 2001:db8::1 remote 2001:db8::2 encap fou", []string{`"encap fou" needs "encap-dport PORT"`}},
 		{"link add t type gre local 198.51.100.1 remote 198.51.100.2 encaplimit 4", []string{`"encaplimit" is not valid for type gre`}},
 		{"link add t type sit local 198.51.100.1 remote 198.51.100.2 isatap", []string{`"isatap" conflicts with "remote 198.51.100.2"`}},
+		{"link add xgre type gre external remote 198.51.100.2", []string{`"remote" conflicts with "external"`, "xtunnel route add PREFIX encap ip dst ADDR dev xgre"}},
+		{"link add xgre type gre external key 1", []string{"with external the key is per peer"}},
+		{"route foo", []string{`unknown command "foo" after route; try: xtunnel route help`}},
+		{"route replace 10.0.0.0/8 dev gre1", []string{`unknown command "replace" after route`}},
+		{"route add", []string{"route add needs a route"}},
+		{"route add 10.0.0.0/8", []string{`missing "dev NAME"`}},
+		{"route add 10.1.2.3/16 dev gre1", []string{"invalid prefix for given prefix length", "host bits 0.0.2.3"}},
+		{"route add 10.0.0.0/8 encap ip dst 2001:db8::1 dev xgre", []string{"encap ip is an IPv4 underlay"}},
+		{"route del", []string{"route del needs a prefix"}},
+		{"route del 10.0.0.0/8 encap ip dst 198.51.100.7", []string{`"encap" is not needed by route del`}},
+		{"route show xgre extra", []string{`unexpected word "extra" after route show xgre`}},
+		{"help route foo", []string{`unknown command "foo" after help route`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.words, func(t *testing.T) {
@@ -291,8 +331,8 @@ func TestParseCommandErrors(t *testing.T) {
 func TestMutates(t *testing.T) {
 	for cmd, want := range map[string]bool{
 		"attach": true, "detach": true, "link add": true, "link del": true, "fou add": true, "fou del": true,
-		"fdb add": true, "fdb del": true, "mirror add": true, "mirror del": true,
-		"link show": false, "fou show": false, "fdb show": false, "mirror show": false,
+		"fdb add": true, "fdb del": true, "mirror add": true, "mirror del": true, "route add": true, "route del": true,
+		"link show": false, "route show": false, "fou show": false, "fdb show": false, "mirror show": false,
 		"stats": false, "features": false, "help": false,
 	} {
 		if got := (invocation{cmd: cmd}).mutates(); got != want {
@@ -404,6 +444,10 @@ func (p *fakePlane) Attach(n string) (dataplane.Port, error) {
 	p.calls = append(p.calls, "attach "+n)
 	return dataplane.Port{Name: n, Ifindex: 2, XDPMode: "native", Notes: p.notes}, p.err
 }
+func (p *fakePlane) AttachGateway(n string) (dataplane.Port, error) {
+	p.calls = append(p.calls, "attach gateway "+n)
+	return dataplane.Port{Name: n, Ifindex: 2, XDPMode: "native", Gateway: true, Notes: p.notes}, p.err
+}
 func (p *fakePlane) Detach(n string) error { p.calls = append(p.calls, "detach "+n); return p.err }
 func (p *fakePlane) Ports() ([]dataplane.Port, error) {
 	p.calls = append(p.calls, "ports")
@@ -486,6 +530,10 @@ func TestRunNotRoot(t *testing.T) {
 		{"mirror add dev eth1 both to erspan1 --sample 1/0", 2, `xtunnel: bad --sample "1/0"`},
 		{"mirror add dev eth1 both to erspan1 sample 2 --sample 3", 2, `xtunnel: duplicate keyword "--sample" (same as "sample")`},
 		{"mirror add dev eth1 both to erspan1 --sample", 2, "xtunnel: flag needs an argument: --sample"},
+		{"route add 10.0.0.0/8 dev gre1", 1, "xtunnel: route add needs root"},
+		{"route del 10.0.0.0/8", 1, "xtunnel: route del needs root"},
+		{"route add 10.0.0.1/8 dev gre1", 2, `xtunnel: bad prefix "10.0.0.1/8"`},
+		{"-6 route show", 2, "xtunnel: -6 applies to fou add, fou del and fou show only, not to route show"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -538,6 +586,18 @@ func TestRunHelp(t *testing.T) {
 		{"help mirror del", []string{"Usage: xtunnel mirror add"}},
 		{"mirror add dev eth1 --help", []string{"Usage: xtunnel mirror add"}},
 		{"--sample 2 mirror help", []string{"Usage: xtunnel mirror add"}},
+		{"help", []string{"route add PREFIX dev NAME", "route add PREFIX encap ip|ip6 [id KEY] dst ADDR dev NAME",
+			"route del PREFIX [dev NAME]", "route show [dev NAME]", "see: xtunnel route help",
+			"xtunnel [OPTIONS] -batch FILE [-force]", "-b, --batch FILE", "--force", "--max-tunnels N", "--max-routes N",
+			"1..1048576", "1..16777216", "the first attach", "one batch", "batch FILE:LINE"}},
+		{"route help", []string{"Usage: xtunnel route add PREFIX dev NAME\n",
+			"       xtunnel route add PREFIX encap ip [id KEY] dst ADDR [src ADDR] [ttl TTL] [tos TOS] dev NAME\n",
+			"       xtunnel route add PREFIX encap ip6 [id KEY] dst ADDR [src ADDR] [hoplimit TTL] [tclass TOS] dev NAME\n",
+			"       xtunnel route del PREFIX [dev NAME]\n", "       xtunnel route show [dev NAME]\n  PREFIX "}},
+		{"help route add", []string{"Usage: xtunnel route add"}},
+		{"route add 10.0.0.0/8 --help", []string{"Usage: xtunnel route add"}},
+		{"link help", []string{"xtunnel link add [name] NAME type gre|ip6gre|ipip|sit|ip6tnl external [local ADDR]", "collect_md"}},
+		{"-batch x -h", []string{"Usage: xtunnel"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -591,6 +651,8 @@ func TestRunWithFake(t *testing.T) {
 		calls    string
 		xdpMode  string
 		bpffsDir string
+		// the table sizes the dataplane is opened with
+		maxTunnels, maxRoutes int
 	}{
 		{name: "attach", args: "--xdp-mode generic attach eth0", stdout: "attached eth0 xdp native\n", calls: "attach eth0,close", xdpMode: "generic"},
 		{name: "attach json", args: "attach eth0 --json", stdout: `"xdp_mode": "native"`, calls: "attach eth0,close"},
@@ -709,6 +771,32 @@ func TestRunWithFake(t *testing.T) {
 		{name: "mirror show json empty", args: "--json mirror", stdout: "[]\n", calls: "mirrors ,close"},
 		{name: "mirror show error", args: "mirror show", plane: fakePlane{err: errors.New("broken")},
 			code: 1, stderr: "xtunnel: mirror show: broken\n", calls: "mirrors ,close"},
+
+		{name: "link add external", args: "link add xgre type gre external local 198.51.100.1",
+			calls: "add name xgre type gre external local 198.51.100.1,close"},
+		{name: "route add", args: "route add 10.1.0.0/16 encap ip id 42 dst 198.51.100.7 ttl 64 dev xgre",
+			calls: "routes add 10.1.0.0/16 encap ip id 42 dst 198.51.100.7 ttl 64 dev xgre,close"},
+		{name: "route add -v", args: "-v route add 10.1.0.0/16 dev gre1 --json",
+			stderr: "xtunnel: added route 10.1.0.0/16 dev gre1\n", calls: "routes add 10.1.0.0/16 dev gre1,close"},
+		{name: "route add error", args: "route add 10.1.0.0/16 dev gre1", plane: fakePlane{err: &testRouteError{0, "no xtunnel link named gre1"}},
+			code: 1, stderr: "xtunnel: route add 10.1.0.0/16 dev gre1: no xtunnel link named gre1\n", calls: "routes add 10.1.0.0/16 dev gre1,close"},
+		{name: "route add error named by the dataplane", args: "route add 10.1.0.0/16 dev gre1",
+			plane: fakePlane{err: &testRouteError{0, "route add 10.1.0.0/16: gre1 is external"}},
+			code:  1, stderr: "xtunnel: route add 10.1.0.0/16: gre1 is external\n", calls: "routes add 10.1.0.0/16 dev gre1,close"},
+		{name: "route del", args: "-v route del 10.1.0.0/16", stderr: "xtunnel: deleted route 10.1.0.0/16\n",
+			calls: "routes del 10.1.0.0/16,close"},
+		{name: "route del error", args: "route del 10.1.0.0/16 dev xgre", plane: fakePlane{err: errors.New("no such route")},
+			code: 1, stderr: "xtunnel: route del 10.1.0.0/16 dev xgre: no such route\n", calls: "routes del 10.1.0.0/16 dev xgre,close"},
+		{name: "route show", args: "route show", plane: fakePlane{routes: testRoutes}, stdout: testRoutesText, calls: "routes ,close"},
+		{name: "route alone shows", args: "route", calls: "routes ,close"},
+		{name: "route show dev", args: "route show dev xgre", calls: "routes xgre,close"},
+		{name: "route show json", args: "route show --json", plane: fakePlane{routes: testRoutes[:1]},
+			stdout: "[\n  {\n    \"prefix\": \"10.1.0.0/16\",\n    \"dev\": \"xgre\",\n    \"encap\": {", calls: "routes ,close"},
+		{name: "route show json empty", args: "--json route", stdout: "[]\n", calls: "routes ,close"},
+		{name: "route show error", args: "route show", plane: fakePlane{err: errors.New("broken")},
+			code: 1, stderr: "xtunnel: route show: broken\n", calls: "routes ,close"},
+		{name: "max sizes", args: "--max-tunnels 8 --max-routes 1000000 attach eth0", stdout: "attached eth0",
+			calls: "attach eth0,close", maxTunnels: 8, maxRoutes: 1000000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -732,7 +820,8 @@ func TestRunWithFake(t *testing.T) {
 				t.Errorf("calls %q, want %q", got, tt.calls)
 			}
 			if tt.calls != "" {
-				want := dataplane.Options{BPFFS: dataplane.DefaultBPFFS, XDPMode: "auto", TCMode: "auto"}
+				want := dataplane.Options{BPFFS: dataplane.DefaultBPFFS, XDPMode: "auto", TCMode: "auto",
+					MaxTunnels: tt.maxTunnels, MaxRoutes: tt.maxRoutes}
 				if tt.xdpMode != "" {
 					want.XDPMode = tt.xdpMode
 				}

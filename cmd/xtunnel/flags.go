@@ -50,9 +50,9 @@ func (f *Flags) SetFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.Batch, "batch", "b", "", "run the commands in `FILE` (- for stdin), one a line, as they would follow xtunnel; also -batch")
 	fs.BoolVar(&f.Force, "force", false, "with --batch: go on after a failing command, and exit non-zero at the end if any failed; also -force")
 	fs.Var(&countFlag{p: &f.MaxTunnels, max: maxTunnelsLimit}, "max-tunnels",
-		"size the tunnel table for `N` tunnels, 1..1048576; only when the state is created (the first attach), existing state keeps its size")
+		"room for `N` tunnels, 1..1048576 (default 4096); only for the first attach, which creates the state")
 	fs.Var(&countFlag{p: &f.MaxRoutes, max: maxRoutesLimit}, "max-routes",
-		"size the route table for `N` routes, 1..16777216; only when the state is created (the first attach), existing state keeps its size")
+		"room for `N` routes, 1..16777216 (default 65536); only for the first attach, which creates the state")
 	fs.BoolVarP(&f.Help, "help", "h", false, "print help")
 	fs.BoolVar(&f.Version, "version", false, "print the version")
 }

@@ -14,7 +14,7 @@ const usageText = `Usage: xtunnel [OPTIONS] COMMAND [ARGS]
        xtunnel [OPTIONS] -batch FILE [-force]
 
 Commands (a unique prefix is enough, as with ip: xtunnel l sh):
-  attach IFNAME        load the XDP and TC programs on an underlay netdev
+  attach IFNAME [gateway]  load XDP on a netdev (gateway: route and forward in XDP)
   detach IFNAME        unload them, with the tunnels that use IFNAME
   link add ...         create a tunnel, point-to-point or external (one
                        netdev for many peers); see: xtunnel link help
@@ -61,9 +61,15 @@ or, at the end of a line, joins the next one. The options given on the
 command line apply to every line; a line cannot give its own. The dataplane
 is opened once, and consecutive route add (or route del) lines go to it as
 one batch, so a file of a million routes loads fast. It stops at the first
-failing line (batch FILE:LINE: ...), unless -force: then it goes on, reports
-each failing line and exits non-zero at the end. -batch and -force may also
+failing line (batch FILE:LINE: ...), with the lines before it done (and,
+for route del, the other routes of its run deleted as well), unless -force:
+then it goes on, reports each failing line and exits non-zero at the end. -batch and -force may also
 be written --batch and --force.
+
+--max-tunnels and --max-routes size the tables when the state is created,
+by the first attach (or fou add) in the network namespace; give them to
+that command. Later they change nothing: the state is dropped, and can be
+sized again, once every netdev is detached and every fou port closed.
 `
 
 const linkUsageText = `Usage: xtunnel link add [name] NAME type TYPE [local ADDR] [remote ADDR] [OPTIONS]
@@ -99,10 +105,18 @@ func commandUsage(grammar string) string {
 }
 
 var topicText = map[string]string{
-	"attach": `Usage: xtunnel attach IFNAME
+	"attach": `Usage: xtunnel attach IFNAME [gateway]
 
-Loads XDP on the underlay netdev IFNAME (--xdp-mode) and TC on its egress
-(--tc-mode); attaching twice does nothing.
+Loads XDP on the netdev IFNAME (--xdp-mode). Attaching again replaces
+the program in place and sets gateway mode on or off.
+  gateway  route and forward in XDP, as a router: plain IP packets whose
+           destination matches an xtunnel route (xtunnel route add) are
+           encapsulated here and sent out with MACs from the FIB, and
+           decapsulated packets for a destination behind another attached
+           netdev go straight there; TTL is decremented. What XDP cannot
+           finish (no neighbour yet, TTL expiring, too big, local
+           destination) goes to the stack, counted (xtunnel stats:
+           gw_*, pass_gw_*). Needs forwarding on (sysctl).
 `,
 	"detach": `Usage: xtunnel detach IFNAME
 

@@ -115,6 +115,9 @@ func formatPort(p dataplane.Port) string {
 	if mode == "" {
 		mode = "unknown"
 	}
+	if p.Gateway {
+		mode += " gateway"
+	}
 	return p.Name + " xdp " + mode
 }
 

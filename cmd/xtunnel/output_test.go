@@ -623,3 +623,92 @@ func TestMirrorsOf(t *testing.T) {
 		}
 	}
 }
+
+// testRoutes is what the dataplane lists, in no order; testRoutesText is
+// how route show prints it.
+var testRoutes = []dataplane.Route{
+	{Route: tunnel.Route{Prefix: netip.MustParsePrefix("10.1.0.0/16"), Dev: "xgre", Encap: &tunnel.RouteEncap{
+		KeySet: true, Key: 42, Dst: netip.MustParseAddr("198.51.100.7"), TTL: 64}}, Kernel: true},
+	{Route: tunnel.Route{Prefix: netip.MustParsePrefix("2001:db8::/32"), Dev: "gre1"}, Kernel: true},
+	{Route: tunnel.Route{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Dev: "gre1"}, Kernel: true},
+	{Route: tunnel.Route{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Dev: "gre1"}, Kernel: true},
+	{Route: tunnel.Route{Prefix: netip.MustParsePrefix("10.0.0.0/16"), Dev: "gre1"}},
+	{Route: tunnel.Route{Prefix: netip.MustParsePrefix("10.0.0.1/32"), Dev: "gre1"}, Kernel: true},
+	{Route: tunnel.Route{Prefix: netip.MustParsePrefix("2001:db8:1::/48"), Dev: "x6", Encap: &tunnel.RouteEncap{
+		IPv6: true, Dst: netip.MustParseAddr("2001:db8::7"), Src: netip.MustParseAddr("2001:db8::1"), TOS: 0x10}}, Kernel: true},
+}
+
+const testRoutesText = `default dev gre1
+10.0.0.0/8 dev gre1
+10.0.0.0/16 dev gre1 (kernel route missing)
+10.0.0.1 dev gre1
+2001:db8::/32 dev gre1
+2001:db8:1::/48 encap ip6 dst 2001:db8::7 src 2001:db8::1 tclass 0x10 dev x6
+10.1.0.0/16 encap ip id 42 dst 198.51.100.7 ttl 64 dev xgre
+`
+
+func TestWriteRoutes(t *testing.T) {
+	input := append([]dataplane.Route(nil), testRoutes...)
+	var buf bytes.Buffer
+	if err := writeRoutes(&buf, input); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != testRoutesText {
+		t.Errorf("writeRoutes\n got:\n%s\nwant:\n%s", buf.String(), testRoutesText)
+	}
+	if !reflect.DeepEqual(input, testRoutes) {
+		t.Errorf("writeRoutes sorted its argument")
+	}
+	// A line is the words of route add.
+	for _, r := range testRoutes {
+		if !r.Kernel {
+			continue
+		}
+		got, err := tunnel.ParseRouteAdd(strings.Fields(formatRoute(r)))
+		if err != nil || !reflect.DeepEqual(got, r.Route) {
+			t.Errorf("ParseRouteAdd(%q) = %v, %v", formatRoute(r), got, err)
+		}
+	}
+
+	buf.Reset()
+	if err := writeJSON(&buf, sortedRoutes(testRoutes[:2])); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("bad JSON %s: %v", buf.String(), err)
+	}
+	want := []map[string]any{
+		{"prefix": "2001:db8::/32", "dev": "gre1", "kernel": true},
+		{"prefix": "10.1.0.0/16", "dev": "xgre", "kernel": true, "encap": map[string]any{
+			"ipv6": false, "key_set": true, "key": 42.0, "dst": "198.51.100.7", "src": "", "ttl": 64.0, "tos": 0.0}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("route JSON\n got %v\nwant %v", got, want)
+	}
+
+	buf.Reset()
+	if err := writeRoutes(&buf, nil); err != nil || buf.Len() != 0 {
+		t.Errorf("writeRoutes(nothing) = %q, %v", buf.String(), err)
+	}
+	buf.Reset()
+	if err := writeJSON(&buf, sortedRoutes(nil)); err != nil || buf.String() != "[]\n" {
+		t.Errorf("route JSON of nothing = %q, %v", buf.String(), err)
+	}
+}
+
+func TestFormatLinkExternal(t *testing.T) {
+	l := mkLink(func(l *dataplane.Link) {
+		l.Spec.Name, l.Spec.Remote, l.Spec.IKey, l.Spec.OKey, l.Spec.External = "xgre", netip.Addr{}, tunnel.Key{}, tunnel.Key{}, true
+	})
+	if got, want := formatLink(l), "xgre: gre external remote any local 198.51.100.1 ttl 64 dev eth0 mtu 1468 id 0"; got != want {
+		t.Errorf("formatLink\n got %s\nwant %s", got, want)
+	}
+	j := linkOut(l)
+	if !j.External || strings.Join(j.Args, " ") != "name xgre type gre external local 198.51.100.1 ttl 64" {
+		t.Errorf("linkOut: external %v, args %q", j.External, j.Args)
+	}
+	if linkOut(mkLink(nil)).External {
+		t.Error("linkOut: a point-to-point link is external")
+	}
+}
