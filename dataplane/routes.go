@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/xtunnel/xtunnel/maps"
 	"github.com/xtunnel/xtunnel/tunnel"
@@ -69,10 +70,13 @@ func (d *Dataplane) AddRoutes(rs []tunnel.Route) (err error) {
 		return err
 	}
 	added := 0
+	owned := make([]bool, len(mrs)) // kernel routes this call added
 	defer func() {
 		if err != nil {
 			for i := 0; i < added; i++ {
-				netlink.RouteDel(kernelRoute(mrs[i]))
+				if owned[i] {
+					netlink.RouteDel(kernelRoute(mrs[i]))
+				}
 			}
 			ps := make([]netip.Prefix, len(mrs))
 			protos := make(map[netip.Prefix][]uint8, len(mrs))
@@ -84,12 +88,38 @@ func (d *Dataplane) AddRoutes(rs []tunnel.Route) (err error) {
 		}
 	}()
 	for i := range mrs {
-		if err := netlink.RouteAdd(kernelRoute(mrs[i])); err != nil {
-			return &maps.RouteError{Index: i, Err: fmt.Errorf("route add %s: kernel route into %s: %w (is there one already? ip route show %s)", rs[i].Prefix, rs[i].Dev, err, rs[i].Prefix)}
+		kr := kernelRoute(mrs[i])
+		if err := netlink.RouteAdd(kr); err != nil {
+			if errors.Is(err, unix.EEXIST) && kernelRouteInto(kr) {
+				// Someone (ip route add) already routes it into the link.
+				added = i + 1
+				continue
+			}
+			return &maps.RouteError{Index: i, Err: fmt.Errorf("route add %s: kernel route into %s: %w (ip route show %s says where it goes now)", rs[i].Prefix, rs[i].Dev, err, rs[i].Prefix)}
 		}
-		added++
+		owned[i] = true
+		added = i + 1
 	}
 	return nil
+}
+
+// kernelRouteInto reports whether the kernel already routes kr's prefix
+// into kr's netdev.
+func kernelRouteInto(kr *netlink.Route) bool {
+	fam := netlink.FAMILY_V4
+	if kr.Dst.IP.To4() == nil {
+		fam = netlink.FAMILY_V6
+	}
+	rs, err := netlink.RouteListFiltered(fam, &netlink.Route{Dst: kr.Dst}, netlink.RT_FILTER_DST)
+	if err != nil {
+		return false
+	}
+	for _, r := range rs {
+		if r.LinkIndex == kr.LinkIndex {
+			return true
+		}
+	}
+	return false
 }
 
 // routeFor checks r against its tunnel t and builds the table entry.
