@@ -32,7 +32,7 @@ func peerProtos(t maps.Tunnel) func(maps.Route) []uint8 {
 // peer of an external link (encap ip|ip6). Each also gets a kernel route
 // into the link's netdev, for what the stack sends (or XDP hands it). All
 // or nothing: on error nothing of this call stays.
-func (d *Dataplane) AddRoutes(rs []tunnel.Route) (err error) {
+func (d *Dataplane) AddRoutes(rs []tunnel.Route) error {
 	tb, ok, err := d.tables()
 	if err != nil {
 		return err
@@ -69,36 +69,37 @@ func (d *Dataplane) AddRoutes(rs []tunnel.Route) (err error) {
 		}
 		return err
 	}
-	added := 0
-	owned := make([]bool, len(mrs)) // kernel routes this call added
-	defer func() {
-		if err != nil {
-			for i := 0; i < added; i++ {
-				if owned[i] {
-					netlink.RouteDel(kernelRoute(mrs[i]))
-				}
+	krs := make([]linkRoute, len(mrs))
+	for i, mr := range mrs {
+		krs[i] = linkRoute{Prefix: mr.Prefix, Ifindex: mr.Ifindex}
+	}
+	kerrs, err := rtnlRoutes(krs, true)
+	if err == nil {
+		for i, e := range kerrs {
+			if e == nil || (errors.Is(e, unix.EEXIST) && kernelRouteInto(kernelRoute(mrs[i]))) {
+				continue // added, or someone (ip route add) already routes it into the link
 			}
-			ps := make([]netip.Prefix, len(mrs))
-			protos := make(map[netip.Prefix][]uint8, len(mrs))
-			for i := range mrs {
-				ps[i] = mrs[i].Prefix
-				protos[ps[i]] = mrs[i].Protos
-			}
-			tb.DeleteRoutes(ps, func(r maps.Route) []uint8 { return protos[r.Prefix] })
+			err = &maps.RouteError{Index: i, Err: fmt.Errorf("route add %s: kernel route into %s: %w (ip route show %s says where it goes now)", rs[i].Prefix, rs[i].Dev, e, rs[i].Prefix)}
+			break
 		}
-	}()
-	for i := range mrs {
-		kr := kernelRoute(mrs[i])
-		if err := netlink.RouteAdd(kr); err != nil {
-			if errors.Is(err, unix.EEXIST) && kernelRouteInto(kr) {
-				// Someone (ip route add) already routes it into the link.
-				added = i + 1
-				continue
+	}
+	if err != nil {
+		// Take back this call: the kernel routes it added, then the table.
+		var mine []linkRoute
+		for i, e := range kerrs {
+			if e == nil {
+				mine = append(mine, krs[i])
 			}
-			return &maps.RouteError{Index: i, Err: fmt.Errorf("route add %s: kernel route into %s: %w (ip route show %s says where it goes now)", rs[i].Prefix, rs[i].Dev, err, rs[i].Prefix)}
 		}
-		owned[i] = true
-		added = i + 1
+		rtnlRoutes(mine, false)
+		ps := make([]netip.Prefix, len(mrs))
+		protos := make(map[netip.Prefix][]uint8, len(mrs))
+		for i := range mrs {
+			ps[i] = mrs[i].Prefix
+			protos[ps[i]] = mrs[i].Protos
+		}
+		tb.DeleteRoutes(ps, func(r maps.Route) []uint8 { return protos[r.Prefix] })
+		return err
 	}
 	return nil
 }
@@ -186,6 +187,7 @@ func (d *Dataplane) DelRoutes(rs []tunnel.Route) error {
 	}
 	var (
 		ps   []netip.Prefix
+		krs  []linkRoute
 		errs []error
 	)
 	for i, r := range rs {
@@ -201,8 +203,10 @@ func (d *Dataplane) DelRoutes(rs []tunnel.Route) error {
 			}
 		}
 		ps = append(ps, mr.Prefix)
-		netlink.RouteDel(kernelRoute(mr))
+		krs = append(krs, linkRoute{Prefix: mr.Prefix, Ifindex: mr.Ifindex})
 	}
+	// Only routes of proto xtunnel go; one added by ip route add stays.
+	rtnlRoutes(krs, false)
 	errs = append(errs, tb.DeleteRoutes(ps, func(r maps.Route) []uint8 { return maps.DecapProtos(byIndex[r.Ifindex]) }))
 	return errors.Join(errs...)
 }

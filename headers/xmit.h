@@ -108,7 +108,12 @@ static __always_inline int encap_xmit(struct __sk_buff *skb, struct xt_tunnel *t
 	 * frame goes to every remote of the flood list.
 	 */
 	if (t->flags & XT_F_FDB) {
-		if (!(in->eth[0] & 1))
+		/* Only a unicast frame has an entry of its own: the all-zero
+		 * MAC is the flood list's key, and an IP payload (geneve
+		 * innerprotoinherit) has no MAC at all.
+		 */
+		if (in->family == XT_F_ETH && !(in->eth[0] & 1) &&
+		    (in->eth[0] | in->eth[1] | in->eth[2] | in->eth[3] | in->eth[4] | in->eth[5]))
 			e = fdb_find(t, in->eth, 0);
 		if (!e) {
 			flooding = 1;

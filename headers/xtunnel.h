@@ -272,9 +272,9 @@ struct xt_route {
 	__be32 key;      /* GRE key as on the wire, with has_key */
 	__u32 ifindex;   /* overlay netdev */
 	__u8 has_key;
-	__u8 ttl; /* 0: the tunnel's */
-	__u8 tos; /* 0: the tunnel's */
-	__u8 pad;
+	__u8 ttl;  /* 0: the tunnel's */
+	__u8 tos;  /* 0: the tunnel's */
+	__u8 plen; /* the key's prefix length: exact-match checks (control plane) */
 };
 
 /* Key of xt_rpeers: what decap matches a peer of an external tunnel on. */

@@ -99,7 +99,7 @@ type xdpOverlayXtRoute struct {
 	HasKey  uint8
 	Ttl     uint8
 	Tos     uint8
-	Pad     uint8
+	Plen    uint8
 }
 
 type xdpOverlayXtRouteKey struct {

@@ -161,7 +161,7 @@ type xdpUnderlayXtRoute struct {
 	HasKey  uint8
 	Ttl     uint8
 	Tos     uint8
-	Pad     uint8
+	Plen    uint8
 }
 
 type xdpUnderlayXtRouteKey struct {

@@ -92,10 +92,7 @@ func (tb *Tables) PutRoutes(rs []Route) (err error) {
 	var pvals []uint32
 	for i, r := range rs {
 		keys[i], vals[i] = routeKey(r.Prefix), routeValue(r)
-		var cur loader.RouteT
-		if tb.m.Routes.Lookup(&keys[i], &cur) == nil {
-			return &RouteError{i, fmt.Errorf("route %s exists; delete it first (route del %s)", r.Prefix, r.Prefix)}
-		}
+		vals[i].Plen = uint8(keys[i].Prefixlen)
 		if r.Remote.IsValid() {
 			for _, pk := range peerKeys(r) {
 				pkeys = append(pkeys, pk)
@@ -110,6 +107,18 @@ func (tb *Tables) PutRoutes(rs []Route) (err error) {
 		}
 		seen[k] = i
 	}
+	// A prefix that is there already is refused (the batch below would
+	// replace it). An LPM lookup finds the longest prefix up to the key's
+	// length; the value's plen says whether that is the key itself.
+	var first loader.RouteKeyT
+	if err := tb.m.Routes.NextKey(nil, &first); !errors.Is(err, ebpf.ErrKeyNotExist) {
+		for i := range keys {
+			var cur loader.RouteT
+			if tb.m.Routes.Lookup(&keys[i], &cur) == nil && uint32(cur.Plen) == keys[i].Prefixlen {
+				return &RouteError{i, fmt.Errorf("route %s exists; delete it first (route del %s)", rs[i].Prefix, rs[i].Prefix)}
+			}
+		}
+	}
 	done := 0
 	defer func() {
 		if err != nil {
@@ -119,28 +128,12 @@ func (tb *Tables) PutRoutes(rs []Route) (err error) {
 			tb.cleanPeers(pkeys)
 		}
 	}()
-	// A peer shared by two tunnels is ambiguous on receive.
-	for i, pk := range pkeys {
-		var owner uint32
-		if tb.m.RPeers.Lookup(&pk, &owner) == nil && owner != pvals[i] {
-			return fmt.Errorf("peer %s with this key already belongs to another external tunnel (ifindex %d)", addrFrom16(pk.Remote), owner)
-		}
-	}
-	if len(pkeys) > 0 {
-		if _, err := tb.m.RPeers.BatchUpdate(pkeys, pvals, nil); err != nil {
-			if !errors.Is(err, ebpf.ErrNotSupported) {
-				return fmt.Errorf("peer table: %w", err)
-			}
-			for i := range pkeys {
-				if err := tb.m.RPeers.Put(&pkeys[i], pvals[i]); err != nil {
-					return fmt.Errorf("peer table: %w", err)
-				}
-			}
-		}
+	if err := tb.putPeers(pkeys, pvals); err != nil {
+		return err
 	}
 	// One syscall for the batch where the kernel has it for this map type;
 	// else, or on an error, one at a time (which names the failing route).
-	n, err := tb.m.Routes.BatchUpdate(keys, vals, &ebpf.BatchOptions{ElemFlags: uint64(ebpf.UpdateNoExist)})
+	n, err := tb.m.Routes.BatchUpdate(keys, vals, nil)
 	if err == nil {
 		done = len(keys)
 		return nil
@@ -150,11 +143,75 @@ func (tb *Tables) PutRoutes(rs []Route) (err error) {
 	}
 	for i := range keys {
 		if err := tb.m.Routes.Update(&keys[i], &vals[i], ebpf.UpdateNoExist); err != nil {
+			if errors.Is(err, ebpf.ErrKeyExist) {
+				return &RouteError{i, fmt.Errorf("route %s exists; delete it first (route del %s)", rs[i].Prefix, rs[i].Prefix)}
+			}
 			return &RouteError{i, fmt.Errorf("route table (%d routes max; size it with --max-routes at the first attach): %w", tb.m.Routes.MaxEntries(), err)}
 		}
 		done = i + 1
 	}
 	return nil
+}
+
+// putPeers adds peer entries in as few syscalls as the kernel allows. An
+// entry that exists is fine when it names the same tunnel; a peer (with
+// its key) of two external tunnels would be ambiguous on receive.
+func (tb *Tables) putPeers(ks []loader.PeerKeyT, vs []uint32) error {
+	if len(ks) == 0 {
+		return nil
+	}
+	have, err := tb.peers()
+	if err != nil {
+		return err
+	}
+	for i, k := range ks {
+		if owner, ok := have[k]; ok && owner != vs[i] {
+			return fmt.Errorf("peer %s with this key already belongs to another external tunnel (ifindex %d)", addrFrom16(k.Remote), owner)
+		}
+	}
+	if _, err := tb.m.RPeers.BatchUpdate(ks, vs, nil); err == nil {
+		return nil
+	} else if !errors.Is(err, ebpf.ErrNotSupported) {
+		return fmt.Errorf("peer table (%d peers max; size it with --max-routes at the first attach): %w", tb.m.RPeers.MaxEntries(), err)
+	}
+	for i := range ks {
+		if err := tb.m.RPeers.Put(&ks[i], vs[i]); err != nil {
+			return fmt.Errorf("peer table: %w", err)
+		}
+	}
+	return nil
+}
+
+// peers reads the whole peer table, in batches where the kernel can.
+func (tb *Tables) peers() (map[loader.PeerKeyT]uint32, error) {
+	out := map[loader.PeerKeyT]uint32{}
+	var cursor ebpf.MapBatchCursor
+	ks := make([]loader.PeerKeyT, 4096)
+	vs := make([]uint32, 4096)
+	for {
+		n, err := tb.m.RPeers.BatchLookup(&cursor, ks, vs, nil)
+		for i := 0; i < n; i++ {
+			out[ks[i]] = vs[i]
+		}
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			return out, nil
+		}
+		if errors.Is(err, ebpf.ErrNotSupported) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("peer table: %w", err)
+		}
+	}
+	var (
+		k loader.PeerKeyT
+		v uint32
+	)
+	it := tb.m.RPeers.Iterate()
+	for it.Next(&k, &v) {
+		out[k] = v
+	}
+	return out, it.Err()
 }
 
 // cleanPeers deletes the peer entries in ks no route refers to any more.
@@ -208,7 +265,7 @@ func (tb *Tables) DeleteRoutes(prefixes []netip.Prefix, protos func(Route) []uin
 	for i, p := range prefixes {
 		k := routeKey(p)
 		var v loader.RouteT
-		if err := tb.m.Routes.Lookup(&k, &v); err != nil {
+		if err := tb.m.Routes.Lookup(&k, &v); err != nil || uint32(v.Plen) != k.Prefixlen {
 			errs = append(errs, &RouteError{i, fmt.Errorf("no route %s (xtunnel route show lists them)", p)})
 			continue
 		}
@@ -223,7 +280,21 @@ func (tb *Tables) DeleteRoutes(prefixes []netip.Prefix, protos func(Route) []uin
 		}
 	}
 	errs = append(errs, tb.cleanPeers(peers))
-	return errors.Join(errs...)
+	return joinCapped(errs, 10)
+}
+
+// joinCapped joins up to max errors and says how many more there were.
+func joinCapped(errs []error, max int) error {
+	var kept []error
+	for _, e := range errs {
+		if e != nil {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) > max {
+		kept = append(kept[:max], fmt.Errorf("and %d more", len(kept)-max))
+	}
+	return errors.Join(kept...)
 }
 
 func routeOf(k loader.RouteKeyT, v loader.RouteT) Route {
@@ -254,17 +325,49 @@ func (tb *Tables) Routes(ifindex int) ([]Route, error) {
 	return out, it.Err()
 }
 
-// DeleteRoutesOf removes every route into ifindex and its peers.
-func (tb *Tables) DeleteRoutesOf(ifindex int, protos func(Route) []uint8) error {
-	rs, err := tb.Routes(ifindex)
+// DeleteRoutesOf removes every route into ifindex and every peer entry of
+// it (its tunnel is going).
+func (tb *Tables) DeleteRoutesOf(ifindex int, _ func(Route) []uint8) error {
+	var (
+		k    loader.RouteKeyT
+		v    loader.RouteT
+		keys []loader.RouteKeyT
+		errs []error
+	)
+	it := tb.m.Routes.Iterate()
+	for it.Next(&k, &v) {
+		if int(v.Ifindex) == ifindex {
+			keys = append(keys, k)
+		}
+	}
+	errs = append(errs, it.Err())
+	if _, err := tb.m.Routes.BatchDelete(keys, nil); err != nil {
+		for i := range keys {
+			if err := tb.m.Routes.Delete(&keys[i]); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
+	peers, err := tb.peers()
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	ps := make([]netip.Prefix, len(rs))
-	for i, r := range rs {
-		ps[i] = r.Prefix
+	var pks []loader.PeerKeyT
+	for pk, owner := range peers {
+		if int(owner) == ifindex {
+			pks = append(pks, pk)
+		}
 	}
-	return tb.DeleteRoutes(ps, protos)
+	if _, err := tb.m.RPeers.BatchDelete(pks, nil); err != nil {
+		for i := range pks {
+			if err := tb.m.RPeers.Delete(&pks[i]); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // MaxTunnels is the size of the tunnel tables.
