@@ -21,7 +21,11 @@ func (d *Dataplane) AddFOU(p tunnel.FOUPort) error {
 	}
 	if err := tb.PutFOU(p); err != nil {
 		if errors.Is(err, ebpf.ErrKeyExist) {
-			return fmt.Errorf("port %s is already open; delete it first (xtunnel fou del port %d)", p, p.Port)
+			del := fmt.Sprintf("xtunnel fou del port %d", p.Port)
+			if p.IPv6 {
+				del += " -6"
+			}
+			return fmt.Errorf("UDP port %d is already open (xtunnel fou show); delete it first: %s", p.Port, del)
 		}
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -368,6 +369,39 @@ func TestCaseTargets(t *testing.T) {
 		}
 		if [4]string{la, ra, lb, rb} != want {
 			t.Errorf("Endpoints(underlay6 %v) = %v, want %v", c.Underlay6, [4]string{la, ra, lb, rb}, want)
+		}
+	}
+}
+
+// TestCasesWellFormed checks every case's words: the tunnel is named
+// TunnelName on both hosts (kernel netdev included), an L2 case carries
+// both families, and PostLink steps can be taken back.
+func TestCasesWellFormed(t *testing.T) {
+	for _, c := range Cases() {
+		for _, h := range (&Lab{}).Hosts() {
+			local, remote := h.Endpoints(c)
+			a := c.Args(local, remote)
+			if i := slices.Index(a, "name"); i < 0 || i+1 >= len(a) || a[i+1] != TunnelName {
+				t.Errorf("%s host %s: link add %v does not name %s", c.Name, h.Name, a, TunnelName)
+			}
+			if c.kernelHost(h) {
+				if k := c.KernelB(local, remote); len(k) == 0 || k[0] != TunnelName {
+					t.Errorf("%s: ip link add %v does not name %s", c.Name, k, TunnelName)
+				}
+			}
+			if c.PostLink != nil {
+				for _, s := range c.PostLink(local, remote) {
+					if len(s.Do) == 0 || len(s.Undo) == 0 {
+						t.Errorf("%s: post-link step %+v needs Do and Undo", c.Name, s)
+					}
+				}
+			}
+		}
+		if c.L2 && (!c.InnerV4 || !c.InnerV6) {
+			t.Errorf("%s: an L2 case carries both families", c.Name)
+		}
+		if c.KernelB != nil && !c.L2 {
+			t.Errorf("%s: KernelB is only for L2 cases", c.Name)
 		}
 	}
 }

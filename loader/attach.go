@@ -157,9 +157,29 @@ func DetachMirror(ifindex int, pin string, ingress bool) error {
 	}
 	err = nl.Filter().Delete(&filter)
 	if err != nil && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENODEV)) {
-		return nil
+		err = nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The clsact qdisc AttachMirror added goes too once no filter is left
+	// on either side: the netdev is not xtunnel's.
+	for _, p := range []uint32{tc.HandleMinIngress, tc.HandleMinEgress} {
+		fs, ferr := nl.Filter().Get(&tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex),
+			Parent: core.BuildHandle(tc.HandleRoot, p)})
+		if ferr != nil || len(fs) > 0 {
+			return nil
+		}
+	}
+	qdisc := tc.Object{
+		Msg: tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex),
+			Handle: core.BuildHandle(tc.HandleRoot, 0), Parent: tc.HandleIngress},
+		Attribute: tc.Attribute{Kind: "clsact"},
+	}
+	if err := nl.Qdisc().Delete(&qdisc); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("delete clsact qdisc: %w", err)
+	}
+	return nil
 }
 
 func attachClsact(prog *ebpf.Program, ifindex int, parent uint32) error {

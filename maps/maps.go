@@ -529,9 +529,15 @@ func fouKey(p tunnel.FOUPort) loader.FOUKeyT {
 	return k
 }
 
-// PutFOU opens a FOU/GUE receive port. It fails if the port is open.
+// PutFOU opens a FOU/GUE receive port. It fails if the port is open
+// (ebpf.ErrKeyExist), or held by VXLAN or Geneve tunnels (another error
+// that says so).
 func (tb *Tables) PutFOU(p tunnel.FOUPort) error {
 	k := fouKey(p)
+	var cur loader.FOUT
+	if err := tb.m.FOU.Lookup(&k, &cur); err == nil && cur.Kind != loader.UDPFOU {
+		return fmt.Errorf("UDP port %d is a %s port, opened by its tunnels; pick another port", p.Port, udpKindName(cur))
+	}
 	v := loader.FOUT{Ipproto: p.IPProto}
 	if p.GUE {
 		v.Ipproto, v.Gue = 0, 1

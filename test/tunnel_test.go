@@ -25,10 +25,7 @@ var clsactCases = []string{"gre-key", "ip6gre", "ipip-fou", "gre-csum-seq", "vxl
 // description, so that the suite stays green while the bug is open;
 // remove the entry with the fix. Other tests look up the check they would
 // fail by its name here and log the bug instead.
-var knownBugs = map[string]string{
-	"fou-add-vxlan-port-message": "fou add on a UDP port a vxlan tunnel holds says \"port port P gue is already open; delete it first (xtunnel fou del port P)\", and that fou del is refused",
-	"mirror-del-clsact-qdisc":    "mirror del (and link del of its erspan tunnel) leaves on the monitored netdev the clsact qdisc that mirror add --tc-mode clsact created there",
-}
+var knownBugs = map[string]string{}
 
 // TestTunnels runs every tunnel case of the lab between the two hosts
 // with each TC attach mode (tcx: every case; clsact: clsactCases): ping
