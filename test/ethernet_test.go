@@ -34,7 +34,8 @@ import (
 // carries the frame the collector shows; `mirror show` counts exactly the
 // copies. With sample 1/1000 most frames are skipped. `mirror del` and
 // `link del` of the tunnel each take the mirror program off vl2 (bpftool
-// net show as before, no mirror pin left).
+// net show as before, no mirror pin left). tc's own mirred into the
+// ERSPAN netdev (the article's recipe) is checked too.
 func TestERSPAN(t *testing.T) {
 	requireLab(t, "tcpdump", "tc")
 	requireXtunnel(t)
@@ -203,6 +204,30 @@ func TestERSPAN(t *testing.T) {
 
 			xt(t, ctx, x, hostA.NS, "mirror", "del", "dev", lab.L2HostDev)
 			checkNoMirror(t, ctx, x, l, base, "after mirror del")
+
+			// The article's recipe: tc's own mirred copying into the ERSPAN
+			// netdev works as well (u32 stands in for matchall, which this
+			// kernel lacks).
+			if tc.name == "erspan-v1" {
+				runOK(t, ctx, hostA.NS, "tc", "qdisc", "add", "dev", lab.L2HostDev, "handle", "ffff:", "ingress")
+				runOK(t, ctx, hostA.NS, "tc", "filter", "add", "dev", lab.L2HostDev, "parent", "ffff:", "protocol", "all",
+					"u32", "match", "u32", "0", "0", "action", "mirred", "egress", "mirror", "dev", lab.TunnelName)
+				waitQuietRx(t, ctx, hostA.NS, lab.L2HostDev)
+				capt := startCapture(t, ctx, hostB.NS, lab.TunnelName, "-Q", "in")
+				if _, err := lab.PingCount(ctx, l.CliA, bridgeAddr, pings); err != nil {
+					t.Fatal(err)
+				}
+				var got int
+				for _, p := range capt.stop(t) {
+					if typ, src, dst, ok := icmp4(p); ok && typ == layers.ICMPv4TypeEchoRequest && src == lab.L2A4 && dst == bridgeAddr {
+						got++
+					}
+				}
+				if got != pings {
+					t.Errorf("tc mirred into %s: the collector captured %d echo requests, want %d", lab.TunnelName, got, pings)
+				}
+				runOK(t, ctx, hostA.NS, "tc", "qdisc", "del", "dev", lab.L2HostDev, "handle", "ffff:", "ingress")
+			}
 
 			// link del of the ERSPAN tunnel takes its mirrors along.
 			xt(t, ctx, x, hostA.NS, mirrorAdd...)
