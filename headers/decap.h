@@ -309,6 +309,13 @@ static __always_inline __u32 parse_erspan(struct cursor *c, struct xt_decap_key 
 	__u8 *h = c->pos;
 	__u32 ver, len;
 
+	/* Type I (erspan_ver 0) has no ERSPAN header: behind 0x88be, a GRE
+	 * header without C, K and S is followed by the frame itself (Linux:
+	 * gre_parse_header's 4-byte header), whatever its first byte says.
+	 */
+	if (d->inner_proto == bpf_htons(ETH_P_ERSPAN) &&
+	    !(d->gre_flags & (GRE_F_CSUM | GRE_F_KEY | GRE_F_SEQ)))
+		return XT_R_PASS_ERSPAN_VERSION;
 	if ((void *)(h + 1) > c->end)
 		return XT_R_PASS_TRUNCATED;
 	ver = h[0] >> 4;

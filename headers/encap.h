@@ -38,6 +38,7 @@ struct inner_info {
 	__u8 tos;
 	__u8 ttl;
 	__u8 df;
+	__u8 eth_ip6; /* Ethernet: the frame carries IPv6 */
 	__u32 family; /* XT_F_INNER4, XT_F_INNER6, XT_F_INNER_MPLS or XT_F_ETH */
 	__be32 flowlabel;
 	__u8 daddr6[16]; /* inner IPv6 destination (sit 6to4 / ISATAP) */
@@ -57,8 +58,9 @@ struct inner_info {
 	__u8 okey_on;
 	__u8 ottl; /* 0: inherit */
 	__u8 otos;
-	__u32 hash; /* flow hash, for an automatic UDP source port */
-	__u32 seq;  /* GRE sequence number */
+	__u8 otos_inherit; /* outer TOS from the inner packet: the tunnel's inherit, no route TOS */
+	__u32 hash;        /* flow hash, for an automatic UDP source port */
+	__u32 seq;         /* GRE sequence number */
 };
 
 /* Room for the largest outer header: IPv6, encapsulation limit, UDP,
@@ -194,6 +196,7 @@ static __always_inline __u32 parse_inner_eth(struct __sk_buff *skb, struct inner
 		struct ipv6hdr *ip6 = cursor_pull(&c, sizeof(*ip6));
 
 		if (ip6 && ip6->version == 6) {
+			in->eth_ip6 = 1;
 			in->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
 			in->ttl = ip6->hop_limit;
 			in->flowlabel = *(__be32 *)ip6 & bpf_htonl(0x000fffff);
@@ -339,7 +342,7 @@ static __always_inline __be32 sit_remote(const struct xt_tunnel *t, const struct
 
 static __always_inline __u8 outer_tos(const struct xt_tunnel *t, const struct inner_info *in)
 {
-	__u8 tos = (t->flags & XT_F_TOS_INHERIT) ? in->tos : in->otos;
+	__u8 tos = in->otos_inherit ? in->tos : in->otos;
 
 	return ecn_encap(tos, in->tos);
 }
@@ -348,6 +351,13 @@ static __always_inline void build_ipv4(struct iphdr *h, const struct xt_tunnel *
 				       const struct inner_info *in, __u32 olen, __be32 daddr)
 {
 	int df = (t->flags & XT_F_DF) || (in->df && !(t->flags & XT_F_IGNORE_DF));
+
+	/* vxlan and geneve df inherit (neither flag): an IPv6 payload sets
+	 * DF too, as Linux's vxlan and geneve do.
+	 */
+	if ((t->flags & (XT_F_VXLAN | XT_F_GENEVE)) && !(t->flags & XT_F_IGNORE_DF) &&
+	    (in->family == XT_F_INNER6 || in->eth_ip6))
+		df = 1;
 
 	h->version = 4;
 	h->ihl = 5;
@@ -765,7 +775,9 @@ static __always_inline __u32 route_to(const struct xt_tunnel *t, struct inner_in
 	in->okey_on = r->has_key;
 	if (r->ttl)
 		in->ottl = r->ttl;
-	if (r->tos)
+	if (r->tos) {
 		in->otos = r->tos;
+		in->otos_inherit = 0;
+	}
 	return XT_R_ENCAP;
 }

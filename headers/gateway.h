@@ -113,7 +113,7 @@ __noinline int xt_gw_encap(struct xdp_md *ctx)
 	struct xt_tunnel *t;
 	struct xt_route *r;
 	struct ethhdr *eth;
-	__u32 zero = 0, olen, reason;
+	__u32 zero = 0, olen, reason, len;
 	__u8 family;
 
 	eth = cursor_pull(&c, sizeof(*eth));
@@ -129,13 +129,22 @@ __noinline int xt_gw_encap(struct xdp_md *ctx)
 
 		if (!h || h->version != 4 || h->ihl < 5)
 			return GW_NOT_OURS;
+		/* Left to the stack: a length it drops (past the frame, short
+		 * of the header), a destination it never routes (multicast,
+		 * limited broadcast).
+		 */
+		len = bpf_ntohs(h->tot_len);
+		if (len < h->ihl * 4 || (void *)h + len > data_end ||
+		    (h->daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) ||
+		    h->daddr == 0xffffffff)
+			return GW_NOT_OURS;
 		family = 4;
 		in->family = XT_F_INNER4;
 		in->proto = eth->h_proto;
 		in->tos = h->tos;
 		in->ttl = h->ttl;
 		in->df = !!(h->frag_off & bpf_htons(IP_DF));
-		in->len = bpf_ntohs(h->tot_len);
+		in->len = len;
 		in->hash = gw_mix(gw_mix(h->saddr, h->daddr), h->protocol);
 		if (h->ihl == 5 && (h->protocol == IPPROTO_TCP || h->protocol == IPPROTO_UDP)) {
 			__u32 *ports = cursor_pull(&c, 4);
@@ -151,13 +160,19 @@ __noinline int xt_gw_encap(struct xdp_md *ctx)
 
 		if (!h || h->version != 6)
 			return GW_NOT_OURS;
+		/* Likewise: past the frame, multicast, link-local (fe80::/10). */
+		len = sizeof(*h) + bpf_ntohs(h->payload_len);
+		if ((void *)h + len > data_end || h->daddr.in6_u.u6_addr8[0] == 0xff ||
+		    (h->daddr.in6_u.u6_addr8[0] == 0xfe &&
+		     (h->daddr.in6_u.u6_addr8[1] & 0xc0) == 0x80))
+			return GW_NOT_OURS;
 		family = 6;
 		in->family = XT_F_INNER6;
 		in->proto = eth->h_proto;
 		in->tos = (h->priority << 4) | (h->flow_lbl[0] >> 4);
 		in->ttl = h->hop_limit;
 		in->flowlabel = *(__be32 *)h & bpf_htonl(0x000fffff);
-		in->len = sizeof(*h) + bpf_ntohs(h->payload_len);
+		in->len = len;
 		in->hash = gw_mix(gw_mix(*(__u32 *)&h->saddr.in6_u.u6_addr32[3],
 					 *(__u32 *)&h->daddr.in6_u.u6_addr32[3]),
 				  h->nexthdr);
@@ -187,6 +202,7 @@ __noinline int xt_gw_encap(struct xdp_md *ctx)
 	in->okey_on = !!(t->flags & XT_F_OKEY);
 	in->ottl = t->ttl;
 	in->otos = t->tos;
+	in->otos_inherit = !!(t->flags & XT_F_TOS_INHERIT);
 	if ((t->flags & XT_F_EXTERNAL) && route_to(t, in) != XT_R_ENCAP)
 		return GW_NOT_OURS;
 	/* A router forwards with one hop less; the outer header inherits it. */

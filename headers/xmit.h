@@ -100,6 +100,7 @@ static __always_inline int encap_xmit(struct __sk_buff *skb, struct xt_tunnel *t
 	in->okey_on = !!(t->flags & XT_F_OKEY);
 	in->ottl = t->ttl;
 	in->otos = t->tos;
+	in->otos_inherit = !!(t->flags & XT_F_TOS_INHERIT);
 	if (!(t->flags & in->family)) {
 		reason = XT_R_TX_INNER_FAMILY;
 		goto drop;

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"testing"
 
@@ -116,6 +117,16 @@ func TestEthDecapBad(t *testing.T) {
 		c("erspan version 1 behind 0x22eb", er1, v4, erspanGRE(ethPERSPAN2, erspanII(1, testSession)), pass, "pass_erspan_version"),
 		c("erspan version 0", er1, v4, erspanGRE(ethPERSPAN, erspanII(0, testSession)), pass, "pass_erspan_version"),
 		c("ip6erspan version 3", er6, v6, erspanGRE(ethPERSPAN2, erspan3(3, testSession)), pass, "pass_erspan_version"),
+		// Type I (draft 4.1; erspan_ver 0): GRE without options before the
+		// frame itself, which the fast path does not take; a frame whose
+		// first bytes read as version 1 and a known session must not be
+		// cut (Linux: type I when the GRE header is 4 bytes).
+		c("erspan type I", er1, ethInner{dst: net.HardwareAddr{0x10, 0x00, 0x02, 0xa5, 0x00, 0x01}, in: inner{}}, func(w *ethWire) {
+			w.gre, w.hdr = &layers.GRE{Protocol: ethPERSPAN}, []byte{}
+		}, pass, "pass_erspan_version"),
+		c("erspan type II header without sequence number", er1, v4, func(w *ethWire) {
+			w.gre = &layers.GRE{Protocol: ethPERSPAN}
+		}, pass, "pass_erspan_version"),
 		c("erspan unknown session", er1, v4, erspanGRE(ethPERSPAN, erspanII(1, testSession-1)), pass, "pass_no_tunnel"),
 		c("erspan v2 unknown session", er2, v4, erspanGRE(ethPERSPAN2, erspan3(2, 0)), pass, "pass_no_tunnel"),
 		c("ip6erspan unknown session", er6, v4, erspanGRE(ethPERSPAN2, erspan3(2, 1023)), pass, "pass_no_tunnel"),
@@ -128,6 +139,8 @@ func TestEthDecapBad(t *testing.T) {
 		}, pass, "pass_gre_version"),
 
 		// gretap: GRE protocol 0x6558 is part of the match.
+		c("gretap frame to a gre tunnel", greTunnel(42), v4, nil, pass, "pass_no_tunnel"),
+		c("gretap frame to a keyless gre tunnel", greTunnel(-1), v6, nil, pass, "pass_no_tunnel"),
 		c("gre ipv4 to a gretap tunnel", gt, v4, func(w *ethWire) {
 			w.gre = &layers.GRE{Protocol: layers.EthernetTypeIPv4}
 		}, pass, "pass_no_tunnel"),
@@ -442,7 +455,9 @@ func TestEthEncapMTU(t *testing.T) {
 // them with the outer headers. A third is not walked.
 func TestEthDecapOuterVLAN(t *testing.T) {
 	requireRootForBPF(t)
-	tag := func(tpid uint16, vid uint16) []byte { return []byte{byte(tpid >> 8), byte(tpid), byte(vid >> 8), byte(vid)} }
+	tag := func(tpid uint16, vid uint16) []byte {
+		return []byte{byte(tpid >> 8), byte(tpid), byte(vid >> 8), byte(vid)}
+	}
 	for _, tun := range []maps.Tunnel{gretapTunnel(false, -1), vxlanTunnel(true), geneveTunnel(t, false, optA), erspanTunnel(false, 2)} {
 		for _, c := range []struct {
 			name   string

@@ -123,12 +123,12 @@ func TestEthFDB(t *testing.T) {
 		{name: "learned entry", tun: vx, entries: []fdbEntry{learnedAgo(innerDstMAC, r1, 0), flood(0, r2)}, e: to(innerDstMAC), remote: r1},
 		{name: "learned entry aged out floods", tun: vx, entries: []fdbEntry{learnedAgo(innerDstMAC, r1, time.Hour), flood(0, r2)},
 			e: to(innerDstMAC), remote: r2},
-		{name: "learned entry aged out, no flood list", tun: vx, entries: []fdbEntry{learnedAgo(innerDstMAC, r1, 10 * time.Second)},
+		{name: "learned entry aged out, no flood list", tun: vx, entries: []fdbEntry{learnedAgo(innerDstMAC, r1, 10*time.Second)},
 			e: to(innerDstMAC)},
 		{name: "learned entry within ageing 300", tun: learning(fdbTunnel(vxlanTunnel(false)), 300),
-			entries: []fdbEntry{learnedAgo(innerDstMAC, r1, 250 * time.Second), flood(0, r2)}, e: to(innerDstMAC), remote: r1},
+			entries: []fdbEntry{learnedAgo(innerDstMAC, r1, 250*time.Second), flood(0, r2)}, e: to(innerDstMAC), remote: r1},
 		{name: "learned entry past ageing 300", tun: learning(fdbTunnel(vxlanTunnel(false)), 300),
-			entries: []fdbEntry{learnedAgo(innerDstMAC, r1, 350 * time.Second), flood(0, r2)}, e: to(innerDstMAC), remote: r2},
+			entries: []fdbEntry{learnedAgo(innerDstMAC, r1, 350*time.Second), flood(0, r2)}, e: to(innerDstMAC), remote: r2},
 		{name: "static entry never ages", tun: vx, entries: []fdbEntry{static(innerDstMAC, r1), flood(0, r2)}, e: to(innerDstMAC), remote: r1},
 		{name: "geneve unicast known", tun: fdbTunnel(geneveTunnel(t, false, optA)), entries: []fdbEntry{static(innerDstMAC, r2), flood(0, r1)},
 			e: to(innerDstMAC), remote: r2},
@@ -281,6 +281,7 @@ func TestEthFDBFlood(t *testing.T) {
 		tun    maps.Tunnel
 		remote []netip.Addr
 		e      ethInner
+		ip     bool // geneve innerprotoinherit: e's IP packet
 	}{
 		{name: "two remotes", tun: vxlanTunnel(false), remote: []netip.Addr{addrRemote, addrGateway}, e: bcast},
 		{name: "three remotes", tun: vxlanTunnel(false), remote: []netip.Addr{addrRemote, addrGateway, addrRelay}, e: bcast},
@@ -294,6 +295,13 @@ func TestEthFDBFlood(t *testing.T) {
 		{name: "vxlan6 udp6zerocsumtx", tun: with(vxlanTunnel(true), func(tun *maps.Tunnel) { tun.UDP6ZeroCsumTx = true }),
 			remote: []netip.Addr{addr6Second, addr6Remote}, e: bcast},
 		{name: "copy without next hop", tun: vxlanTunnel(false), remote: []netip.Addr{addrUnknown, addrRemote}, e: bcast},
+		// The all-zero MAC is the flood list's key, never a unicast
+		// entry: a frame to it is flooded like any unknown unicast.
+		{name: "zero destination mac", tun: vxlanTunnel(false), remote: []netip.Addr{addrRemote, addrGateway},
+			e: ethInner{dst: zeroMAC, in: inner{}}},
+		// An IP payload has no destination MAC: it goes to every remote.
+		{name: "innerprotoinherit", tun: inheritTunnel(t, false, optA), remote: []netip.Addr{addrGateway, full[2], addrRemote},
+			e: ethInner{in: inner{}}, ip: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -306,7 +314,7 @@ func TestEthFDBFlood(t *testing.T) {
 			putFDB(t, d, tun, entries...)
 			capt := nh.capture(t, nh.peer)
 
-			frame, p := ethCase{tun: tun, e: c.e}.sent(t)
+			frame, p := ethCase{tun: tun, e: c.e, ip: c.ip}.sent(t)
 			res := nh.ethSend(t, d, tun, frame)
 			last := c.remote[len(c.remote)-1]
 			copies := c.remote[:len(c.remote)-1]
@@ -335,7 +343,7 @@ func TestEthFDBFlood(t *testing.T) {
 			w := sendWire(tun)
 			w.dst = last
 			switch {
-			case !skbIP(c.e):
+			case !c.ip && !skbIP(c.e):
 				w.ethDst, w.ethSrc = macOf[last], linkMAC
 			case len(sent) > 0:
 				w.ethDst, w.ethSrc = macOf[sent[len(sent)-1]], linkMAC
@@ -401,8 +409,8 @@ func TestEthFDBLearn(t *testing.T) {
 		{name: "learned entry refreshed", tun: vx, entries: []fdbEntry{{mac: innerSrcMAC, dst: addrRemote, learned: true, age: 5 * time.Second}},
 			e: ethInner{in: inner{}}, src: addrRemote, want: &fdbEntry{dst: addrRemote, learned: true}, fresh: true},
 		{name: "learned entry not refreshed within a second", tun: vx,
-			entries: []fdbEntry{{mac: innerSrcMAC, dst: addrRemote, learned: true, age: 200 * time.Millisecond}},
-			e:       ethInner{in: inner{}}, src: addrRemote, want: &fdbEntry{dst: addrRemote, learned: true, age: 200 * time.Millisecond}},
+			entries: []fdbEntry{{mac: innerSrcMAC, dst: addrRemote, learned: true, age: 100 * time.Millisecond}},
+			e:       ethInner{in: inner{}}, src: addrRemote, want: &fdbEntry{dst: addrRemote, learned: true, age: 100 * time.Millisecond}},
 		{name: "multicast source not learned", tun: vx, e: ethInner{src: multicastMAC, in: inner{}}, src: addrRemote},
 		{name: "zero source not learned", tun: vx, entries: []fdbEntry{flood(0, addrGateway)},
 			e: ethInner{src: zeroMAC, in: inner{}}, src: addrRemote, want: &fdbEntry{dst: addrGateway}},

@@ -95,7 +95,7 @@ func TestEthEncapFIB(t *testing.T) {
 	nh := newNextHop(t, true).withIPv6(t)
 	arp := ethInner{dst: broadcast, arp: true}
 	tagged := ethInner{vlan: 0x6064, in: inner{tos: 0x28 | ect1}} // priority 3, VLAN 100
-	tagged6 := ethInner{vlan: 0xe00a, in: inner{v6: true}}       // priority 7, VLAN 10
+	tagged6 := ethInner{vlan: 0xe00a, in: inner{v6: true}}        // priority 7, VLAN 10
 	udpcsum := func(tun maps.Tunnel) maps.Tunnel { tun.UDPCsum = true; return tun }
 
 	cases := []ethCase{

@@ -783,6 +783,21 @@ func TestEthEncap(t *testing.T) {
 			wire: func(w *ethWire) { w.df = true }},
 		{name: "vxlan df inherit, inner without df", tun: with(vx, func(tun *maps.Tunnel) { tun.DF = tunnel.DFInherit }), e: v4},
 		{name: "vxlan df unset, inner df", tun: vx, e: df(v4)},
+		// df inherit sets DF for an IPv6 payload (tunnel.DFInherit, Linux).
+		{name: "vxlan df inherit, inner v6", tun: with(vx, func(tun *maps.Tunnel) { tun.DF = tunnel.DFInherit }), e: v6,
+			wire: func(w *ethWire) { w.df = true }},
+		{name: "vxlan df unset, inner v6", tun: vx, e: v6},
+		{name: "geneve df inherit, inner v6", tun: with(gnAB, func(tun *maps.Tunnel) { tun.DF = tunnel.DFInherit }), e: v6,
+			wire: func(w *ethWire) { w.df = true }},
+		{name: "geneve innerprotoinherit df inherit, inner v6", tun: with(inheritTunnel(t, false), func(tun *maps.Tunnel) {
+			tun.DF = tunnel.DFInherit
+		}), e: v6, ip: true, wire: func(w *ethWire) { w.df = true }},
+		{name: "geneve innerprotoinherit df inherit, inner v4 df", tun: with(inheritTunnel(t, false), func(tun *maps.Tunnel) {
+			tun.DF = tunnel.DFInherit
+		}), e: df(v4), ip: true, wire: func(w *ethWire) { w.df = true }},
+		{name: "geneve innerprotoinherit df inherit, inner v4", tun: with(inheritTunnel(t, false), func(tun *maps.Tunnel) {
+			tun.DF = tunnel.DFInherit
+		}), e: v4, ip: true},
 		{name: "vxlan ttl tos", tun: with(vx, func(tun *maps.Tunnel) { tun.TTL, tun.TOS = 9, 0x10 }), e: tos(v4, ect1),
 			wire: func(w *ethWire) { w.ttl, w.tos = 9, 0x11 }},
 		{name: "vxlan udpcsum", tun: with(vx, func(tun *maps.Tunnel) { tun.UDPCsum = true }), e: v4},
@@ -791,6 +806,12 @@ func TestEthEncap(t *testing.T) {
 		{name: "vxlan6 inner v4", tun: vx6, e: v4},
 		{name: "vxlan6 inner v6", tun: vx6, e: v6},
 		{name: "vxlan6 udp6zerocsumtx", tun: with(vx6, func(tun *maps.Tunnel) { tun.UDP6ZeroCsumTx = true }), e: v4},
+		{name: "vxlan6 flowlabel", tun: with(vx6, func(tun *maps.Tunnel) { tun.FlowLabel = 0xbeef5 }), e: v4,
+			wire: func(w *ethWire) { w.flow = 0xbeef5 }},
+		{name: "vxlan6 flowlabel inherit", tun: with(vx6, func(tun *maps.Tunnel) { tun.FlowInherit = true }), e: v6,
+			wire: func(w *ethWire) { w.flow = 0x12345 }}, // inner's
+		{name: "vxlan6 hoplimit tclass", tun: with(vx6, func(tun *maps.Tunnel) { tun.TTL, tun.TOS = 200, 0xb8 }), e: tos(v6, 0x28|ce),
+			wire: func(w *ethWire) { w.ttl, w.tos = 200, 0xb8|ect0 }},
 
 		// geneve: version 0, options verbatim, C when one is critical.
 		{name: "geneve no options", tun: gn, e: v4},
@@ -1052,8 +1073,8 @@ func TestEthDecap(t *testing.T) {
 			w.gre = &layers.GRE{SeqPresent: true, Seq: 1, Protocol: ethPERSPAN2}
 			w.hdr = (&erspanIII{Ver: 2, Session: testSession}).bytes()
 		}}),
-		ok(ethCase{name: "erspan without sequence number", tun: erspanTunnel(false, 1), e: v4, wire: func(w *ethWire) {
-			w.gre = &layers.GRE{Protocol: ethPERSPAN}
+		ok(ethCase{name: "erspan key, no sequence number", tun: erspanTunnel(false, 1), e: v4, wire: func(w *ethWire) {
+			w.gre = &layers.GRE{KeyPresent: true, Key: 99, Protocol: ethPERSPAN}
 		}}),
 		ok(ethCase{name: "ip6erspan v1", tun: erspanTunnel(true, 1), e: v4}),
 		ok(ethCase{name: "ip6erspan v2", tun: erspanTunnel(true, 2), e: v6}),

@@ -112,31 +112,32 @@ type tcPeerXtScratch struct {
 	_     structs.HostLayout
 	Outer [128]uint8
 	In    struct {
-		_         structs.HostLayout
-		Proto     uint16
-		Tos       uint8
-		Ttl       uint8
-		Df        uint8
-		_         [3]byte
-		Family    uint32
-		Flowlabel uint32
-		Daddr6    [16]uint8
-		Len       uint32
-		Eth       [18]uint8
-		L2Len     uint8
-		Vlan      uint8
-		VlanTci   uint16
-		Dst       [16]uint8
-		Remote    [16]uint8
-		Local     [16]uint8
-		_         [2]byte
-		Okey      uint32
-		OkeyOn    uint8
-		Ottl      uint8
-		Otos      uint8
-		_         [1]byte
-		Hash      uint32
-		Seq       uint32
+		_           structs.HostLayout
+		Proto       uint16
+		Tos         uint8
+		Ttl         uint8
+		Df          uint8
+		EthIp6      uint8
+		_           [2]byte
+		Family      uint32
+		Flowlabel   uint32
+		Daddr6      [16]uint8
+		Len         uint32
+		Eth         [18]uint8
+		L2Len       uint8
+		Vlan        uint8
+		VlanTci     uint16
+		Dst         [16]uint8
+		Remote      [16]uint8
+		Local       [16]uint8
+		_           [2]byte
+		Okey        uint32
+		OkeyOn      uint8
+		Ottl        uint8
+		Otos        uint8
+		OtosInherit uint8
+		Hash        uint32
+		Seq         uint32
 	}
 }
 
