@@ -213,7 +213,7 @@ func toValue(t Tunnel) (loader.TunnelT, error) {
 			v.Flags |= f.flag
 		}
 	}
-	if t.Type == tunnel.SIT && !t.Remote.IsValid() {
+	if t.Type == tunnel.SIT && !t.Remote.IsValid() && !t.External {
 		if t.ISATAP {
 			v.Flags |= loader.FlagRemoteISATAP
 		} else {
