@@ -59,7 +59,7 @@ test: deps check-generated lint ## deps, loader/ up to date, go vet, every test 
 demo: deps build ## build, then run every tunnel type in a namespace lab and print one table (root)
 	./bin/xtunnel-lab --xtunnel ./bin/xtunnel
 
-bench: ## measure (root, ~4 min): one table; bench-results.json and bench-results.png
+bench: ## measure (root, ~2 min): one table; bench-results.json and bench-results.png
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 10m ./bench/
 
 lint: ## gofmt, go vet, clang-format (kernel style, .clang-format) on bpf/ and headers/

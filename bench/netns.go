@@ -17,22 +17,37 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inNS runs f on a thread of its own that has entered the named network
-// namespace (one the bench created, under /run/netns). Netlink calls,
-// XDP attachment by ifindex and BPF_PROG_TEST_RUN's ingress device all
-// act in the calling thread's namespace. The thread is never handed back
-// to the Go scheduler: it exits with its goroutine, so no other code
-// ever runs in the namespace by accident. With cpu >= 0 the thread is
-// pinned to that CPU.
+// inNS runs f on a thread locked to it that has entered the named
+// network namespace (one the bench created, under /run/netns): netlink
+// calls, XDP attachment by ifindex and BPF_PROG_RUN's ingress device all
+// act in the calling thread's namespace. With cpu >= 0 the thread is
+// pinned to that CPU. Afterwards the thread goes back to its namespace
+// and CPUs; if that fails it stays locked and exits with the goroutine,
+// so no other code ever runs in the namespace by accident.
 func inNS(name string, cpu int, f func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		runtime.LockOSThread()
+		restored := false
 		defer func() {
+			if restored {
+				runtime.UnlockOSThread()
+			}
 			if r := recover(); r != nil {
 				errc <- fmt.Errorf("in namespace %s: panic: %v", name, r)
 			}
 		}()
+		orig, err := netns.Get()
+		if err != nil {
+			errc <- fmt.Errorf("this thread's namespace: %w", err)
+			return
+		}
+		defer orig.Close()
+		var aff unix.CPUSet
+		if err := unix.SchedGetaffinity(0, &aff); err != nil {
+			errc <- fmt.Errorf("CPU affinity: %w", err)
+			return
+		}
 		h, err := netns.GetFromName(name)
 		if err != nil {
 			errc <- fmt.Errorf("open namespace %s: %w", name, err)
@@ -43,15 +58,19 @@ func inNS(name string, cpu int, f func() error) error {
 			errc <- fmt.Errorf("enter namespace %s: %w", name, err)
 			return
 		}
+		err = nil
 		if cpu >= 0 {
 			var set unix.CPUSet
 			set.Set(cpu)
-			if err := unix.SchedSetaffinity(0, &set); err != nil {
-				errc <- fmt.Errorf("pin to CPU %d: %w", cpu, err)
-				return
+			if err = unix.SchedSetaffinity(0, &set); err != nil {
+				err = fmt.Errorf("pin to CPU %d: %w", cpu, err)
 			}
 		}
-		errc <- f()
+		if err == nil {
+			err = f()
+		}
+		restored = netns.Set(orig) == nil && unix.SchedSetaffinity(0, &aff) == nil
+		errc <- err
 	}()
 	return <-errc
 }
@@ -141,3 +160,6 @@ func (c *cleanups) run() error {
 	*c = nil
 	return errors.Join(errs...)
 }
+
+// joinErr is errors.Join for two.
+func joinErr(a, b error) error { return errors.Join(a, b) }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -34,26 +35,8 @@ type CostConfig struct {
 	ProbeRepeat int
 }
 
-// DefaultCostConfig takes about 20 s on a 2-core machine.
-var DefaultCostConfig = CostConfig{Rounds: 9, Loads: 8, Calls: 1500, ProbeRepeat: 8}
-
-// Stat is a median with its spread.
-type Stat struct {
-	Median float64 `json:"median"`
-	Min    float64 `json:"min"`
-	Max    float64 `json:"max"`
-}
-
-func stat(xs []float64) Stat {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	med := s[n/2]
-	if n%2 == 0 {
-		med = (s[n/2-1] + s[n/2]) / 2
-	}
-	return Stat{Median: med, Min: s[0], Max: s[n-1]}
-}
+// DefaultCostConfig takes about 20 s on an idle 2-core machine.
+var DefaultCostConfig = CostConfig{Rounds: 7, Loads: 4, Calls: 1200, ProbeRepeat: 8}
 
 // CostRow is one program's figures.
 type CostRow struct {
@@ -115,7 +98,10 @@ type CostReport struct {
 	// rather than the timing around each call.
 	EmptyXDPInLoopNs float64   `json:"empty_xdp_in_kernel_loop_ns"`
 	Rows             []CostRow `json:"rows"`
-	Elapsed          float64   `json:"elapsed_s"`
+	// Sizes of xtunnel's programs as loaded: the same program serves
+	// every case of its hook, so the cost differences are the paths.
+	Sizes   []ProgramSize `json:"program_sizes"`
+	Elapsed float64       `json:"elapsed_s"`
 }
 
 // Method is how ProgramCost measures, in one paragraph (README.md has the
@@ -133,11 +119,11 @@ const Method = "BPF_PROG_TEST_RUN with repeat=1 per packet: every call gets a fr
 type subject struct {
 	row    *CostRow
 	prog   *ebpf.Program
-	in     []byte
+	ins    [][]byte // inputs, taken in turn, one per call
 	want   uint32
-	reason int        // reason counter each run must move; -1: none (empty programs)
-	dp     *dataplane // nil for the empty programs
-	ns     []float64  // one per round
+	reason int       // reason counter each run must move; -1: none (empty programs)
+	dp     *privLoad // nil for the empty programs
+	ns     []float64 // one per round
 	buf    []time.Duration
 }
 
@@ -151,12 +137,16 @@ type program struct {
 
 // emptyProgram is an XDP or TC program that only returns ret.
 func emptyProgram(typ ebpf.ProgramType, ret int32) (*ebpf.Program, error) {
-	return ebpf.NewProgram(&ebpf.ProgramSpec{
+	spec := &ebpf.ProgramSpec{
 		Name:         "xt_bench_empty",
 		Type:         typ,
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, ret), asm.Return()},
 		License:      "GPL",
-	})
+	}
+	if typ == ebpf.XDP {
+		spec.AttachType = ebpf.AttachXDP // as xtunnel's (SEC("xdp")): it may be tail-called in their place
+	}
+	return ebpf.NewProgram(spec)
 }
 
 // ProgramCost measures the per-packet cost of every encap and decap
@@ -210,51 +200,63 @@ func ProgramCost(cfg CostConfig, progress func(string)) (rep *CostReport, err er
 		return nil, err
 	}
 
-	var empties [2]*program
-	for i, e := range []struct {
-		hook    string
-		typ     ebpf.ProgramType
-		ret     int32
-		verdict string
-	}{{"xdp", ebpf.XDP, xdpPass, "XDP_PASS"}, {"tc", ebpf.SchedCLS, tcOK, "TC_ACT_OK"}} {
-		pr := &program{row: &CostRow{Program: "empty", Direction: "baseline", Hook: e.hook, Inner: "ipv4",
-			FrameBytes: len(frame4), Verdict: e.verdict}}
-		pr.empty = pr
-		for range cfg.Loads {
-			p, err := emptyProgram(e.typ, e.ret)
-			if err != nil {
-				return nil, fmt.Errorf("load the empty %s program: %w", e.hook, err)
-			}
-			closers = append(closers, func() { p.Close() })
-			pr.loads = append(pr.loads, &subject{row: pr.row, prog: p, in: frame4, want: uint32(e.ret), reason: -1})
-		}
-		empties[i] = pr
+	emptyXDP, emptyTC, closeEmpty, err := emptyPrograms(cfg.Loads, frame4)
+	closers = append(closers, closeEmpty)
+	if err != nil {
+		return nil, err
 	}
-	emptyXDP, emptyTC := empties[0], empties[1]
 
 	progress(fmt.Sprintf("loading %d x 2 dataplanes per case, checking that each packet takes the fast path", cfg.Loads))
+	cases := Cases()
+	type loaded struct {
+		enc, dec *subject
+		close    func()
+	}
+	// Loading is the verifier's work: two at a time on two CPUs.
+	all := make([]loaded, len(cases)*cfg.Loads)
+	err = parallel(len(all), runtime.NumCPU(), func(i int) error {
+		c := cases[i/cfg.Loads]
+		e, d, closeCase, err := setupCase(c, reasons)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
+		}
+		all[i] = loaded{e, d, closeCase}
+		return nil
+	})
+	for _, l := range all {
+		if l.close != nil {
+			closers = append(closers, l.close)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
 	var decaps, encaps []*program
-	for _, c := range Cases() {
+	for ci := range cases {
 		enc := &program{empty: emptyTC}
 		dec := &program{empty: emptyXDP}
-		for range cfg.Loads {
-			e, d, closeCase, err := setupCase(c, reasons)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", c.Name, err)
-			}
-			closers = append(closers, closeCase)
+		for _, l := range all[ci*cfg.Loads : (ci+1)*cfg.Loads] {
 			if enc.row == nil {
-				enc.row, dec.row = e.row, d.row
+				enc.row, dec.row = l.enc.row, l.dec.row
 			}
-			e.row, d.row = enc.row, dec.row
-			enc.loads = append(enc.loads, e)
-			dec.loads = append(dec.loads, d)
+			l.enc.row, l.dec.row = enc.row, dec.row
+			enc.loads = append(enc.loads, l.enc)
+			dec.loads = append(dec.loads, l.dec)
 		}
 		encaps = append(encaps, enc)
 		decaps = append(decaps, dec)
 	}
 	programs := append([]*program{emptyXDP, emptyTC}, decaps...)
 	programs = append(programs, encaps...)
+
+	seen := map[string]bool{}
+	for _, pr := range append(decaps, encaps...) {
+		p := pr.loads[0].prog
+		if sz, err := programSize(p); err == nil && !seen[sz.Name] {
+			seen[sz.Name] = true
+			rep.Sizes = append(rep.Sizes, sz)
+		}
+	}
 
 	progress(fmt.Sprintf("probing repeat > 1 (repeat=%d, one syscall each)", cfg.ProbeRepeat))
 	for _, s := range []*subject{decaps[0].loads[0], encaps[0].loads[0]} {
@@ -265,29 +267,101 @@ func ProgramCost(cfg CostConfig, progress func(string)) (rep *CostReport, err er
 		rep.Probes = append(rep.Probes, p)
 	}
 	e := emptyXDP.loads[0]
-	if _, d, err := e.prog.Benchmark(e.in, 1_000_000, nil); err == nil {
+	if _, d, err := e.prog.Benchmark(e.ins[0], 1_000_000, nil); err == nil {
 		rep.EmptyXDPInLoopNs = float64(d.Nanoseconds())
 	}
 
 	progress(fmt.Sprintf("measuring %d programs x %d loads: %d rounds x %d calls each", len(programs), cfg.Loads, cfg.Rounds, cfg.Calls))
+	if err := measurePrograms(programs, cfg.Rounds, cfg.Calls, reasons); err != nil {
+		return nil, err
+	}
+	for _, pr := range programs {
+		rep.Rows = append(rep.Rows, *pr.row)
+	}
+	rep.Elapsed = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// ProgramSize is what the kernel says of a loaded program.
+type ProgramSize struct {
+	Name string `json:"name"`
+	// VerifiedInsns is how many instructions the verifier processed
+	// (every path, every subprogram): how hard it was to prove safe.
+	VerifiedInsns uint32 `json:"verified_insns"`
+	XlatedInsns   int    `json:"xlated_insns"` // after the verifier's rewrites
+	JitedBytes    uint32 `json:"jited_bytes"`
+}
+
+func programSize(p *ebpf.Program) (ProgramSize, error) {
+	info, err := p.Info()
+	if err != nil {
+		return ProgramSize{}, err
+	}
+	sz := ProgramSize{Name: info.Name}
+	sz.VerifiedInsns, _ = info.VerifiedInstructions()
+	if n, err := info.TranslatedSize(); err == nil {
+		sz.XlatedInsns = n / 8
+	}
+	sz.JitedBytes, _ = info.JitedSize()
+	return sz, nil
+}
+
+// emptyPrograms are the baselines, loads times each: an empty XDP
+// program and an empty TC program, measured on frame.
+func emptyPrograms(loads int, frame []byte) (xdp, tc *program, closeFn func(), err error) {
+	var progs []*ebpf.Program
+	closeFn = func() {
+		for _, p := range progs {
+			p.Close()
+		}
+	}
+	var empties [2]*program
+	for i, e := range []struct {
+		hook    string
+		typ     ebpf.ProgramType
+		ret     int32
+		verdict string
+	}{{"xdp", ebpf.XDP, xdpPass, "XDP_PASS"}, {"tc", ebpf.SchedCLS, tcOK, "TC_ACT_OK"}} {
+		pr := &program{row: &CostRow{Program: "empty", Direction: "baseline", Hook: e.hook, Inner: "ipv4",
+			FrameBytes: len(frame), Verdict: e.verdict}}
+		pr.empty = pr
+		for range loads {
+			p, err := emptyProgram(e.typ, e.ret)
+			if err != nil {
+				return nil, nil, closeFn, fmt.Errorf("load the empty %s program: %w", e.hook, err)
+			}
+			progs = append(progs, p)
+			pr.loads = append(pr.loads, &subject{row: pr.row, prog: p, ins: [][]byte{frame}, want: uint32(e.ret), reason: -1})
+		}
+		empties[i] = pr
+	}
+	return empties[0], empties[1], closeFn, nil
+}
+
+// measurePrograms measures programs, interleaved: a warm-up pass, then
+// rounds, each running calls calls of every load of every program in
+// turn (a different program and load first each round). It fills each
+// program's row: ns per packet, above and over its empty program paired
+// by round, the spread over loads.
+func measurePrograms(programs []*program, rounds, calls int, reasons *reasonIndex) error {
 	// A warm-up pass, not recorded: first-touch page faults, JIT'd code
 	// and maps into the caches.
 	for _, pr := range programs {
 		for _, s := range pr.loads {
-			if _, _, err := s.sample(reasons, cfg.Calls/10+1); err != nil {
-				return nil, err
+			if _, _, err := s.sample(reasons, calls/10+1); err != nil {
+				return err
 			}
 		}
 	}
-	for r := 0; r < cfg.Rounds; r++ {
+	for r := 0; r < rounds; r++ {
 		for i := range programs {
 			pr := programs[(i+r)%len(programs)]
 			var sum float64
 			for j := range pr.loads {
 				s := pr.loads[(j+r)%len(pr.loads)]
-				ns, dropped, err := s.sample(reasons, cfg.Calls)
+				ns, dropped, err := s.sample(reasons, calls)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				s.ns = append(s.ns, ns)
 				sum += ns
@@ -296,25 +370,21 @@ func ProgramCost(cfg CostConfig, progress func(string)) (rep *CostReport, err er
 			pr.ns = append(pr.ns, sum/float64(len(pr.loads)))
 		}
 	}
-
 	for _, pr := range programs {
-		above := make([]float64, cfg.Rounds)
-		ratio := make([]float64, cfg.Rounds)
+		above := make([]float64, rounds)
 		for r := range above {
 			above[r] = pr.ns[r] - pr.empty.ns[r]
-			ratio[r] = pr.ns[r] / pr.empty.ns[r]
 		}
 		var perLoad []float64
 		for _, s := range pr.loads {
 			perLoad = append(perLoad, stat(s.ns).Median)
 		}
-		pr.row.NsPerPacket, pr.row.NsAboveEmpty, pr.row.RatioToEmpty = stat(pr.ns), stat(above), stat(ratio)
+		pr.row.NsPerPacket, pr.row.NsAboveEmpty = stat(pr.ns), stat(above)
+		pr.row.RatioToEmpty = stat(ratios(pr.ns, pr.empty.ns))
 		pr.row.PerLoad = stat(perLoad)
 		pr.row.Samples = pr.ns
-		rep.Rows = append(rep.Rows, *pr.row)
 	}
-	rep.Elapsed = time.Since(start).Seconds()
-	return rep, nil
+	return nil
 }
 
 // pinThread binds the calling thread to the last CPU it may run on.
@@ -344,12 +414,12 @@ func pinThread() (int, func(), error) {
 // encapsulates the inner packet on the first and checks that the second
 // decapsulates it back: the decap input is what encap produced.
 func setupCase(c Case, reasons *reasonIndex) (enc, dec *subject, closeFn func(), err error) {
-	tx, err := newDataplane(c.tun, nil)
+	tx, err := newPrivLoad(loadConfig{tun: c.tx, routes: c.txRoutes})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load the sending end: %w", err)
 	}
-	peer := mirror(c.tun)
-	rx, err := newDataplane(peer, c.fou)
+	peer := c.receiver()
+	rx, err := newPrivLoad(loadConfig{tun: peer, fou: c.fou, routes: c.rxRoutes})
 	if err != nil {
 		tx.Close()
 		return nil, nil, nil, fmt.Errorf("load the receiving end: %w", err)
@@ -366,10 +436,21 @@ func setupCase(c Case, reasons *reasonIndex) (enc, dec *subject, closeFn func(),
 		return nil, nil, nil, err
 	}
 	frame, err := ethFrame(wireDst, wireSrc, etype, l3)
-	if err != nil {
+	want, werr := ethFrame(peer.MAC, peer.PeerMAC, etype, l3)
+	if c.Ethernet() {
+		// The overlay sends a whole frame, which the other end's
+		// overlay receives as it was.
+		frame, err = ethFrame(innerDst, innerSrc, etype, l3)
+		want, werr = frame, err
+	}
+	if err = errors.Join(err, werr); err != nil {
 		return nil, nil, nil, err
 	}
-	outer, err := runChecked(tx, tx.objs.Encap, frame, tcRedirect, reasons, reasons.encap)
+	encProg, hook := tx.objs.Encap, "tc"
+	if c.SlowTX() {
+		encProg, hook = tx.objs.Peer, "tc-peer"
+	}
+	outer, err := runChecked(tx, encProg, frame, tcRedirect, reasons, reasons.encap)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("encap: %w", err)
 	}
@@ -380,29 +461,25 @@ func setupCase(c Case, reasons *reasonIndex) (enc, dec *subject, closeFn func(),
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("decap of the encapsulated packet: %w", err)
 	}
-	want, err := ethFrame(peer.MAC, peer.PeerMAC, etype, l3)
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	if !bytes.Equal(out, want) {
 		return nil, nil, nil, fmt.Errorf("decap gave\n%x\nwant\n%x", out, want)
 	}
 	enc = &subject{
-		row: &CostRow{Program: c.Name, Direction: "encap", Hook: "tc", Outer: c.Outer, Inner: c.Inner,
+		row: &CostRow{Program: c.Name, Direction: "encap", Hook: hook, Outer: c.Outer, Inner: c.Inner,
 			FrameBytes: len(frame), Verdict: "TC_ACT_REDIRECT"},
-		prog: tx.objs.Encap, in: frame, want: tcRedirect, reason: reasons.encap, dp: tx,
+		prog: encProg, ins: [][]byte{frame}, want: tcRedirect, reason: reasons.encap, dp: tx,
 	}
 	dec = &subject{
 		row: &CostRow{Program: c.Name, Direction: "decap", Hook: "xdp", Outer: c.Outer, Inner: c.Inner,
 			FrameBytes: len(outer), Verdict: "XDP_REDIRECT"},
-		prog: rx.objs.Underlay, in: outer, want: xdpRedirect, reason: reasons.decap, dp: rx,
+		prog: rx.objs.Underlay, ins: [][]byte{outer}, want: xdpRedirect, reason: reasons.decap, dp: rx,
 	}
 	return enc, dec, closeFn, nil
 }
 
 // runChecked runs prog once and fails unless it returned want and moved
 // exactly the reason counter reason, by one.
-func runChecked(d *dataplane, prog *ebpf.Program, in []byte, want uint32, reasons *reasonIndex, reason int) ([]byte, error) {
+func runChecked(d *privLoad, prog *ebpf.Program, in []byte, want uint32, reasons *reasonIndex, reason int) ([]byte, error) {
 	before, err := d.tables.Reasons()
 	if err != nil {
 		return nil, err
@@ -442,7 +519,7 @@ func (s *subject) sample(reasons *reasonIndex, calls int) (ns float64, dropped i
 	}
 	ds := s.buf[:calls]
 	for i := range ds {
-		ret, d, err := s.prog.Benchmark(s.in, 1, nil)
+		ret, d, err := s.prog.Benchmark(s.ins[i%len(s.ins)], 1, nil)
 		if err != nil {
 			return 0, 0, fmt.Errorf("%s %s: %w", s.row.Direction, s.row.Program, err)
 		}
@@ -493,7 +570,7 @@ func probeRepeat(s *subject, reasons *reasonIndex, repeat int) (RepeatProbe, err
 	if err != nil {
 		return RepeatProbe{}, err
 	}
-	ret, out, err := runOnce(s.prog, s.in, uint32(repeat))
+	ret, out, err := runOnce(s.prog, s.ins[0], uint32(repeat))
 	if err != nil {
 		return RepeatProbe{}, err
 	}
@@ -507,7 +584,7 @@ func probeRepeat(s *subject, reasons *reasonIndex, repeat int) (RepeatProbe, err
 	}
 	p := RepeatProbe{
 		Program: s.row.Direction + " " + s.row.Program, Repeat: repeat,
-		InBytes: len(s.in), OutBytes: len(out), LastVerdict: verdictName(s.row.Hook, ret),
+		InBytes: len(s.ins[0]), OutBytes: len(out), LastVerdict: verdictName(s.row.Hook, ret),
 		Reasons: reasons.moved(before, after), TxPackets: ctr.TxPackets, TxBytes: ctr.TxBytes, RxPackets: ctr.RxPackets,
 	}
 	p.FreshPacket = p.Reasons[reasons.names[s.reason]] == uint64(repeat) && len(p.Reasons) == 1
@@ -547,3 +624,29 @@ func verdictName(hook string, ret uint32) string {
 // Root reports whether the process may run BPF_PROG_TEST_RUN on XDP and TC
 // programs (it needs CAP_BPF and CAP_NET_ADMIN; root has both).
 func Root() bool { return os.Geteuid() == 0 }
+
+// parallel runs f(0..n-1) on up to workers goroutines and returns the
+// errors joined; every f runs even when an earlier one failed.
+func parallel(n, workers int, f func(i int) error) error {
+	if workers < 1 {
+		workers = 1
+	}
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
+}
