@@ -268,6 +268,11 @@ func Scale(cfg ScaleConfig, progress func(string)) (rep *ScaleReport, err error)
 		if err != nil {
 			return nil, err
 		}
+		mh, err := memlock(d.objs.Maps.Hosts.FD())
+		if err != nil {
+			return nil, err
+		}
+		mr += mh // route tables: host routes and prefixes
 		mp, err := memlock(d.objs.Maps.RPeers.FD())
 		if err != nil {
 			return nil, err

@@ -759,13 +759,11 @@ static __always_inline __u32 encap_redirect(struct __sk_buff *skb, const struct 
  */
 static __always_inline __u32 route_to(const struct xt_tunnel *t, struct inner_info *in)
 {
-	struct xt_route_key k = { .prefixlen = 128 };
 	struct xt_route *r;
 
 	if (in->family != XT_F_INNER4 && in->family != XT_F_INNER6)
 		return XT_R_TX_NO_ROUTE;
-	__builtin_memcpy(k.addr, in->dst, 16);
-	r = bpf_map_lookup_elem(&xt_routes, &k);
+	r = xt_route_lookup(in->dst);
 	if (!r || r->ifindex != t->ifindex)
 		return XT_R_TX_NO_ROUTE;
 	__builtin_memcpy(in->remote, r->remote, 16);

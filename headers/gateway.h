@@ -104,7 +104,6 @@ __noinline int xt_gw_encap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct xt_route_key rk = { .prefixlen = 128 };
 	struct cursor c = { .pos = data, .end = data_end };
 	struct bpf_fib_lookup fib;
 	struct xt_tun_stats *st;
@@ -181,8 +180,7 @@ __noinline int xt_gw_encap(struct xdp_md *ctx)
 	} else {
 		return GW_NOT_OURS;
 	}
-	__builtin_memcpy(rk.addr, in->dst, 16);
-	r = bpf_map_lookup_elem(&xt_routes, &rk);
+	r = xt_route_lookup(in->dst);
 	if (!r)
 		return GW_NOT_OURS;
 	t = bpf_map_lookup_elem(&xt_encap, &r->ifindex);

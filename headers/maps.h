@@ -87,6 +87,18 @@ struct {
 	__type(value, struct xt_route);
 } xt_routes SEC(".maps");
 
+/* Host routes (/32, /128, key prefixlen 128): an exact match, looked up
+ * before xt_routes, so the cost of a gateway's many peer routes does not
+ * grow with the depth of the LPM trie.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_route_key);
+	__type(value, struct xt_route);
+} xt_hosts SEC(".maps");
+
 /* Peers of external tunnels: (outer source, key, protocol) -> overlay
  * ifindex (its xt_encap entry).
  */
@@ -113,6 +125,21 @@ struct {
 	__type(key, struct xt_mirror_key);
 	__type(value, struct xt_mirror);
 } xt_mirrors SEC(".maps");
+
+/* The route to dst (16 bytes, IPv4-mapped for IPv4): a host route, else
+ * the longest prefix.
+ */
+static __always_inline struct xt_route *xt_route_lookup(const __u8 *dst)
+{
+	struct xt_route_key k = { .prefixlen = 128 };
+	struct xt_route *r;
+
+	__builtin_memcpy(k.addr, dst, 16);
+	r = bpf_map_lookup_elem(&xt_hosts, &k);
+	if (r)
+		return r;
+	return bpf_map_lookup_elem(&xt_routes, &k);
+}
 
 static __always_inline void xt_count(enum xt_reason reason)
 {

@@ -37,6 +37,7 @@ type Maps struct {
 	FDB     *ebpf.Map // FDBKeyT -> FDBEntryT
 	Mirrors *ebpf.Map // MirrorKeyT -> MirrorT
 	Routes  *ebpf.Map // LPM: RouteKeyT -> RouteT
+	Hosts   *ebpf.Map // host routes (key prefixlen 128): RouteKeyT -> RouteT
 	RPeers  *ebpf.Map // PeerKeyT -> overlay ifindex (external tunnels' peers)
 }
 
@@ -44,12 +45,12 @@ type Maps struct {
 // default (XT_MAX_TUNNELS, XT_MAX_ROUTES).
 type Sizes struct {
 	Tunnels int // xt_encap, xt_decap, xt_devmap, xt_tstats, xt_peers
-	Routes  int // xt_routes, xt_rpeers
+	Routes  int // xt_routes, xt_hosts, xt_rpeers
 }
 
 var (
 	tunnelMaps = []string{"xt_encap", "xt_decap", "xt_devmap", "xt_tstats", "xt_peers"}
-	routeMaps  = []string{"xt_routes", "xt_rpeers"}
+	routeMaps  = []string{"xt_routes", "xt_hosts", "xt_rpeers"}
 )
 
 // Generated types the maps hold.
@@ -178,7 +179,7 @@ func LoadSized(pinDir string, sizes Sizes) (*Objects, error) {
 		Encap: under.XtEncap, Decap: under.XtDecap, Devmap: under.XtDevmap,
 		TStats: under.XtTstats, Reasons: under.XtReasons, Ports: under.XtPorts,
 		FOU: under.XtFou, ICMPRL: under.XtIcmpRl, Peers: under.XtPeers,
-		FDB: under.XtFdb, Mirrors: under.XtMirrors, Routes: under.XtRoutes, RPeers: under.XtRpeers,
+		FDB: under.XtFdb, Mirrors: under.XtMirrors, Routes: under.XtRoutes, Hosts: under.XtHosts, RPeers: under.XtRpeers,
 	}
 	replace := ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{}}
 	for name, f := range m.byName() {
@@ -282,7 +283,7 @@ func (m *Maps) byName() map[string]**ebpf.Map {
 		"xt_encap": &m.Encap, "xt_decap": &m.Decap, "xt_devmap": &m.Devmap,
 		"xt_tstats": &m.TStats, "xt_reasons": &m.Reasons, "xt_ports": &m.Ports,
 		"xt_fou": &m.FOU, "xt_icmp_rl": &m.ICMPRL, "xt_peers": &m.Peers,
-		"xt_fdb": &m.FDB, "xt_mirrors": &m.Mirrors, "xt_routes": &m.Routes, "xt_rpeers": &m.RPeers,
+		"xt_fdb": &m.FDB, "xt_mirrors": &m.Mirrors, "xt_routes": &m.Routes, "xt_hosts": &m.Hosts, "xt_rpeers": &m.RPeers,
 	}
 }
 

@@ -165,6 +165,7 @@ const (
 	tcMirrorMapXtEncap        = "xt_encap"
 	tcMirrorMapXtFdb          = "xt_fdb"
 	tcMirrorMapXtFou          = "xt_fou"
+	tcMirrorMapXtHosts        = "xt_hosts"
 	tcMirrorMapXtIcmpRl       = "xt_icmp_rl"
 	tcMirrorMapXtMirrors      = "xt_mirrors"
 	tcMirrorMapXtPeers        = "xt_peers"
@@ -232,6 +233,7 @@ type tcMirrorMapSpecs struct {
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
 	XtFdb     *ebpf.MapSpec `ebpf:"xt_fdb"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
+	XtHosts   *ebpf.MapSpec `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.MapSpec `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
@@ -273,6 +275,7 @@ type tcMirrorMaps struct {
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
 	XtFdb     *ebpf.Map `ebpf:"xt_fdb"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
+	XtHosts   *ebpf.Map `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.Map `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
@@ -290,6 +293,7 @@ func (m *tcMirrorMaps) Close() error {
 		m.XtEncap,
 		m.XtFdb,
 		m.XtFou,
+		m.XtHosts,
 		m.XtIcmpRl,
 		m.XtMirrors,
 		m.XtPeers,

@@ -198,6 +198,7 @@ const (
 	tcOverlayMapXtEncap    = "xt_encap"
 	tcOverlayMapXtFdb      = "xt_fdb"
 	tcOverlayMapXtFou      = "xt_fou"
+	tcOverlayMapXtHosts    = "xt_hosts"
 	tcOverlayMapXtIcmpRl   = "xt_icmp_rl"
 	tcOverlayMapXtMirrors  = "xt_mirrors"
 	tcOverlayMapXtPeers    = "xt_peers"
@@ -264,6 +265,7 @@ type tcOverlayMapSpecs struct {
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
 	XtFdb     *ebpf.MapSpec `ebpf:"xt_fdb"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
+	XtHosts   *ebpf.MapSpec `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.MapSpec `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
@@ -306,6 +308,7 @@ type tcOverlayMaps struct {
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
 	XtFdb     *ebpf.Map `ebpf:"xt_fdb"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
+	XtHosts   *ebpf.Map `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.Map `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
@@ -324,6 +327,7 @@ func (m *tcOverlayMaps) Close() error {
 		m.XtEncap,
 		m.XtFdb,
 		m.XtFou,
+		m.XtHosts,
 		m.XtIcmpRl,
 		m.XtMirrors,
 		m.XtPeers,

@@ -198,6 +198,7 @@ const (
 	tcPeerMapXtEncap   = "xt_encap"
 	tcPeerMapXtFdb     = "xt_fdb"
 	tcPeerMapXtFou     = "xt_fou"
+	tcPeerMapXtHosts   = "xt_hosts"
 	tcPeerMapXtIcmpRl  = "xt_icmp_rl"
 	tcPeerMapXtMirrors = "xt_mirrors"
 	tcPeerMapXtPeers   = "xt_peers"
@@ -264,6 +265,7 @@ type tcPeerMapSpecs struct {
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
 	XtFdb     *ebpf.MapSpec `ebpf:"xt_fdb"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
+	XtHosts   *ebpf.MapSpec `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.MapSpec `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
@@ -306,6 +308,7 @@ type tcPeerMaps struct {
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
 	XtFdb     *ebpf.Map `ebpf:"xt_fdb"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
+	XtHosts   *ebpf.Map `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.Map `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
@@ -324,6 +327,7 @@ func (m *tcPeerMaps) Close() error {
 		m.XtEncap,
 		m.XtFdb,
 		m.XtFou,
+		m.XtHosts,
 		m.XtIcmpRl,
 		m.XtMirrors,
 		m.XtPeers,

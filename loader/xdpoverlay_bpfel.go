@@ -165,6 +165,7 @@ const (
 	xdpOverlayMapXtEncap       = "xt_encap"
 	xdpOverlayMapXtFdb         = "xt_fdb"
 	xdpOverlayMapXtFou         = "xt_fou"
+	xdpOverlayMapXtHosts       = "xt_hosts"
 	xdpOverlayMapXtIcmpRl      = "xt_icmp_rl"
 	xdpOverlayMapXtMirrors     = "xt_mirrors"
 	xdpOverlayMapXtPeers       = "xt_peers"
@@ -230,6 +231,7 @@ type xdpOverlayMapSpecs struct {
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
 	XtFdb     *ebpf.MapSpec `ebpf:"xt_fdb"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
+	XtHosts   *ebpf.MapSpec `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.MapSpec `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
@@ -271,6 +273,7 @@ type xdpOverlayMaps struct {
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
 	XtFdb     *ebpf.Map `ebpf:"xt_fdb"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
+	XtHosts   *ebpf.Map `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.Map `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
@@ -288,6 +291,7 @@ func (m *xdpOverlayMaps) Close() error {
 		m.XtEncap,
 		m.XtFdb,
 		m.XtFou,
+		m.XtHosts,
 		m.XtIcmpRl,
 		m.XtMirrors,
 		m.XtPeers,

@@ -321,6 +321,7 @@ const (
 	xdpUnderlayMapXtEncap        = "xt_encap"
 	xdpUnderlayMapXtFdb          = "xt_fdb"
 	xdpUnderlayMapXtFou          = "xt_fou"
+	xdpUnderlayMapXtHosts        = "xt_hosts"
 	xdpUnderlayMapXtIcmpRl       = "xt_icmp_rl"
 	xdpUnderlayMapXtMirrors      = "xt_mirrors"
 	xdpUnderlayMapXtPeers        = "xt_peers"
@@ -387,6 +388,7 @@ type xdpUnderlayMapSpecs struct {
 	XtEncap   *ebpf.MapSpec `ebpf:"xt_encap"`
 	XtFdb     *ebpf.MapSpec `ebpf:"xt_fdb"`
 	XtFou     *ebpf.MapSpec `ebpf:"xt_fou"`
+	XtHosts   *ebpf.MapSpec `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.MapSpec `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.MapSpec `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.MapSpec `ebpf:"xt_peers"`
@@ -429,6 +431,7 @@ type xdpUnderlayMaps struct {
 	XtEncap   *ebpf.Map `ebpf:"xt_encap"`
 	XtFdb     *ebpf.Map `ebpf:"xt_fdb"`
 	XtFou     *ebpf.Map `ebpf:"xt_fou"`
+	XtHosts   *ebpf.Map `ebpf:"xt_hosts"`
 	XtIcmpRl  *ebpf.Map `ebpf:"xt_icmp_rl"`
 	XtMirrors *ebpf.Map `ebpf:"xt_mirrors"`
 	XtPeers   *ebpf.Map `ebpf:"xt_peers"`
@@ -447,6 +450,7 @@ func (m *xdpUnderlayMaps) Close() error {
 		m.XtEncap,
 		m.XtFdb,
 		m.XtFou,
+		m.XtHosts,
 		m.XtIcmpRl,
 		m.XtMirrors,
 		m.XtPeers,

@@ -83,16 +83,59 @@ func (e *RouteError) Unwrap() error { return e.Err }
 // RouteIndex is the index of the failed route in the batch.
 func (e *RouteError) RouteIndex() int { return e.Index }
 
+// mapOf is the table a route key lives in: host routes (prefix length 128
+// as stored) in the exact-match xt_hosts, the others in the LPM xt_routes.
+func (tb *Tables) mapOf(k loader.RouteKeyT) *ebpf.Map {
+	if k.Prefixlen == 128 {
+		return tb.m.Hosts
+	}
+	return tb.m.Routes
+}
+
+// eachRoute calls f for every route of both tables.
+func (tb *Tables) eachRoute(f func(k loader.RouteKeyT, v loader.RouteT)) error {
+	for _, m := range []*ebpf.Map{tb.m.Hosts, tb.m.Routes} {
+		var (
+			k loader.RouteKeyT
+			v loader.RouteT
+		)
+		it := m.Iterate()
+		for it.Next(&k, &v) {
+			f(k, v)
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // PutRoutes adds routes, failing on one whose prefix exists. On error the
 // routes of this call are taken back.
 func (tb *Tables) PutRoutes(rs []Route) (err error) {
-	keys := make([]loader.RouteKeyT, len(rs))
-	vals := make([]loader.RouteT, len(rs))
+	type group struct {
+		m    *ebpf.Map
+		keys []loader.RouteKeyT
+		vals []loader.RouteT
+		idx  []int // index in rs
+		done int   // written
+	}
+	groups := []*group{{m: tb.m.Hosts}, {m: tb.m.Routes}}
 	var pkeys []loader.PeerKeyT
 	var pvals []uint32
+	seen := make(map[loader.RouteKeyT]int, len(rs))
 	for i, r := range rs {
-		keys[i], vals[i] = routeKey(r.Prefix), routeValue(r)
-		vals[i].Plen = uint8(keys[i].Prefixlen)
+		k, v := routeKey(r.Prefix), routeValue(r)
+		v.Plen = uint8(k.Prefixlen)
+		if j, dup := seen[k]; dup {
+			return &RouteError{i, fmt.Errorf("route %s is given twice (also as route %d of this batch)", r.Prefix, j+1)}
+		}
+		seen[k] = i
+		g := groups[1]
+		if tb.mapOf(k) == tb.m.Hosts {
+			g = groups[0]
+		}
+		g.keys, g.vals, g.idx = append(g.keys, k), append(g.vals, v), append(g.idx, i)
 		if r.Remote.IsValid() {
 			for _, pk := range peerKeys(r) {
 				pkeys = append(pkeys, pk)
@@ -100,30 +143,28 @@ func (tb *Tables) PutRoutes(rs []Route) (err error) {
 			}
 		}
 	}
-	seen := make(map[loader.RouteKeyT]int, len(keys))
-	for i, k := range keys {
-		if j, dup := seen[k]; dup {
-			return &RouteError{i, fmt.Errorf("route %s is given twice (also as route %d of this batch)", rs[i].Prefix, j+1)}
-		}
-		seen[k] = i
-	}
 	// A prefix that is there already is refused (the batch below would
 	// replace it). An LPM lookup finds the longest prefix up to the key's
 	// length; the value's plen says whether that is the key itself.
-	var first loader.RouteKeyT
-	if err := tb.m.Routes.NextKey(nil, &first); !errors.Is(err, ebpf.ErrKeyNotExist) {
-		for i := range keys {
+	for _, g := range groups {
+		var first loader.RouteKeyT
+		if len(g.keys) == 0 || errors.Is(g.m.NextKey(nil, &first), ebpf.ErrKeyNotExist) {
+			continue // empty: the common case of a bulk load
+		}
+		for j := range g.keys {
 			var cur loader.RouteT
-			if tb.m.Routes.Lookup(&keys[i], &cur) == nil && uint32(cur.Plen) == keys[i].Prefixlen {
+			if g.m.Lookup(&g.keys[j], &cur) == nil && uint32(cur.Plen) == g.keys[j].Prefixlen {
+				i := g.idx[j]
 				return &RouteError{i, fmt.Errorf("route %s exists; delete it first (route del %s)", rs[i].Prefix, rs[i].Prefix)}
 			}
 		}
 	}
-	done := 0
 	defer func() {
 		if err != nil {
-			for i := 0; i < done; i++ {
-				tb.m.Routes.Delete(&keys[i])
+			for _, g := range groups {
+				for j := 0; j < g.done; j++ {
+					g.m.Delete(&g.keys[j])
+				}
 			}
 			tb.cleanPeers(pkeys)
 		}
@@ -131,24 +172,31 @@ func (tb *Tables) PutRoutes(rs []Route) (err error) {
 	if err := tb.putPeers(pkeys, pvals); err != nil {
 		return err
 	}
-	// One syscall for the batch where the kernel has it for this map type;
-	// else, or on an error, one at a time (which names the failing route).
-	n, err := tb.m.Routes.BatchUpdate(keys, vals, nil)
-	if err == nil {
-		done = len(keys)
-		return nil
-	}
-	for i := 0; i < n && i < len(keys); i++ {
-		tb.m.Routes.Delete(&keys[i])
-	}
-	for i := range keys {
-		if err := tb.m.Routes.Update(&keys[i], &vals[i], ebpf.UpdateNoExist); err != nil {
-			if errors.Is(err, ebpf.ErrKeyExist) {
-				return &RouteError{i, fmt.Errorf("route %s exists; delete it first (route del %s)", rs[i].Prefix, rs[i].Prefix)}
-			}
-			return &RouteError{i, fmt.Errorf("route table (%d routes max; size it with --max-routes at the first attach): %w", tb.m.Routes.MaxEntries(), err)}
+	for _, g := range groups {
+		if len(g.keys) == 0 {
+			continue
 		}
-		done = i + 1
+		// One syscall for the batch where the kernel has it for this map
+		// type; else, or on an error, one at a time (which names the
+		// failing route).
+		n, err := g.m.BatchUpdate(g.keys, g.vals, nil)
+		if err == nil {
+			g.done = len(g.keys)
+			continue
+		}
+		for j := 0; j < n && j < len(g.keys); j++ {
+			g.m.Delete(&g.keys[j])
+		}
+		for j := range g.keys {
+			if err := g.m.Update(&g.keys[j], &g.vals[j], ebpf.UpdateNoExist); err != nil {
+				i := g.idx[j]
+				if errors.Is(err, ebpf.ErrKeyExist) {
+					return &RouteError{i, fmt.Errorf("route %s exists; delete it first (route del %s)", rs[i].Prefix, rs[i].Prefix)}
+				}
+				return &RouteError{i, fmt.Errorf("route table (%d routes max; size it with --max-routes at the first attach): %w", g.m.MaxEntries(), err)}
+			}
+			g.done = j + 1
+		}
 	}
 	return nil
 }
@@ -226,17 +274,11 @@ func (tb *Tables) cleanPeers(ks []loader.PeerKeyT) error {
 		ifidx  uint32
 	}
 	used := map[peer]bool{}
-	var (
-		k loader.RouteKeyT
-		v loader.RouteT
-	)
-	it := tb.m.Routes.Iterate()
-	for it.Next(&k, &v) {
+	if err := tb.eachRoute(func(k loader.RouteKeyT, v loader.RouteT) {
 		if v.Remote != ([16]uint8{}) {
 			used[peer{v.Remote, v.Key, v.HasKey, v.Ifindex}] = true
 		}
-	}
-	if err := it.Err(); err != nil {
+	}); err != nil {
 		return err
 	}
 	var errs []error
@@ -265,11 +307,12 @@ func (tb *Tables) DeleteRoutes(prefixes []netip.Prefix, protos func(Route) []uin
 	for i, p := range prefixes {
 		k := routeKey(p)
 		var v loader.RouteT
-		if err := tb.m.Routes.Lookup(&k, &v); err != nil || uint32(v.Plen) != k.Prefixlen {
+		m := tb.mapOf(k)
+		if err := m.Lookup(&k, &v); err != nil || uint32(v.Plen) != k.Prefixlen {
 			errs = append(errs, &RouteError{i, fmt.Errorf("no route %s (xtunnel route show lists them)", p)})
 			continue
 		}
-		if err := tb.m.Routes.Delete(&k); err != nil {
+		if err := m.Delete(&k); err != nil {
 			errs = append(errs, &RouteError{i, err})
 			continue
 		}
@@ -311,41 +354,38 @@ func routeOf(k loader.RouteKeyT, v loader.RouteT) Route {
 
 // Routes lists the routes (of one overlay ifindex unless 0).
 func (tb *Tables) Routes(ifindex int) ([]Route, error) {
-	var (
-		k   loader.RouteKeyT
-		v   loader.RouteT
-		out []Route
-	)
-	it := tb.m.Routes.Iterate()
-	for it.Next(&k, &v) {
+	var out []Route
+	err := tb.eachRoute(func(k loader.RouteKeyT, v loader.RouteT) {
 		if ifindex == 0 || int(v.Ifindex) == ifindex {
 			out = append(out, routeOf(k, v))
 		}
-	}
-	return out, it.Err()
+	})
+	return out, err
 }
 
 // DeleteRoutesOf removes every route into ifindex and every peer entry of
 // it (its tunnel is going).
 func (tb *Tables) DeleteRoutesOf(ifindex int, _ func(Route) []uint8) error {
-	var (
-		k    loader.RouteKeyT
-		v    loader.RouteT
-		keys []loader.RouteKeyT
-		errs []error
-	)
-	it := tb.m.Routes.Iterate()
-	for it.Next(&k, &v) {
-		if int(v.Ifindex) == ifindex {
-			keys = append(keys, k)
+	var errs []error
+	for _, m := range []*ebpf.Map{tb.m.Hosts, tb.m.Routes} {
+		var (
+			k    loader.RouteKeyT
+			v    loader.RouteT
+			keys []loader.RouteKeyT
+		)
+		it := m.Iterate()
+		for it.Next(&k, &v) {
+			if int(v.Ifindex) == ifindex {
+				keys = append(keys, k)
+			}
 		}
-	}
-	errs = append(errs, it.Err())
-	if _, err := tb.m.Routes.BatchDelete(keys, nil); err != nil {
-		for i := range keys {
-			if err := tb.m.Routes.Delete(&keys[i]); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-				errs = append(errs, err)
-				break
+		errs = append(errs, it.Err())
+		if _, err := m.BatchDelete(keys, nil); err != nil {
+			for i := range keys {
+				if err := m.Delete(&keys[i]); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+					errs = append(errs, err)
+					break
+				}
 			}
 		}
 	}

@@ -7,10 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/xtunnel/xtunnel/bench"
 	"github.com/xtunnel/xtunnel/dataplane"
 	"github.com/xtunnel/xtunnel/tunnel"
 )
@@ -28,6 +30,7 @@ var topWords = []alias{
 	{"route", "route"},
 	{"stats", "stats"},
 	{"features", "features"},
+	{"bench", "bench"},
 	{"help", "help"},
 }
 
@@ -105,12 +108,14 @@ type invocation struct {
 	// attach: gateway mode (plain packets routed into tunnels and
 	// decapsulated ones forwarded, in XDP)
 	gateway bool
+	// bench: the sections to measure; none: all
+	sections []string
 }
 
 // mutates reports whether the command changes state and so needs root.
 func (inv invocation) mutates() bool {
 	switch inv.cmd {
-	case "attach", "detach", "link add", "link del", "fou add", "fou del",
+	case "attach", "detach", "link add", "link del", "fou add", "fou del", "bench",
 		"fdb add", "fdb del", "mirror add", "mirror del", "route add", "route del":
 		return true
 	}
@@ -156,6 +161,20 @@ func parseCommand(words []string) (invocation, error) {
 			return invocation{}, usageErrorf("unexpected word %q after features; it takes none", rest[0])
 		}
 		return invocation{cmd: cmd}, nil
+	case "bench":
+		if isHelp(rest) {
+			return invocation{cmd: "help", topic: cmd}, nil
+		}
+		for _, w := range rest {
+			if !slices.Contains(bench.AllSections, w) {
+				return invocation{}, usageErrorf("unknown bench section %q; want some of: %s", w, strings.Join(bench.AllSections, " "))
+			}
+		}
+		inv := invocation{cmd: cmd}
+		if len(rest) > 0 {
+			inv.sections = rest
+		}
+		return inv, nil
 	}
 	// link, fou, fdb, mirror, route: with no subcommand they list, as
 	// `ip link` and `bridge fdb` do.
@@ -402,6 +421,9 @@ func execute(ctx context.Context, inv invocation, f *Flags, stdout, stderr io.Wr
 	}
 	if err := needsRoot(inv, geteuid()); err != nil {
 		return err
+	}
+	if inv.cmd == "bench" {
+		return runBench(ctx, inv, stdout, stderr)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -700,4 +722,24 @@ func rootHint(err error) error {
 		return fmt.Errorf("%w; run it as root", err)
 	}
 	return err
+}
+
+// runBench runs the performance lab (package bench): one table on stdout,
+// bench-results.json and bench-results.png in the current directory.
+func runBench(ctx context.Context, inv invocation, stdout, stderr io.Writer) error {
+	opts := bench.DefaultOptions()
+	opts.Context = ctx
+	if len(inv.sections) > 0 {
+		opts.Sections = inv.sections
+	}
+	if exe, err := os.Executable(); err == nil {
+		opts.Xtunnel = exe
+	}
+	opts.JSON, opts.PNG = "bench-results.json", "bench-results.png"
+	opts.Progress = stderr
+	if _, err := bench.Run(stdout, opts); err != nil {
+		return wrap("bench", err)
+	}
+	fmt.Fprintf(stderr, "xtunnel: wrote %s and %s\n", opts.JSON, opts.PNG)
+	return nil
 }

@@ -134,6 +134,8 @@ func TestParseCommand(t *testing.T) {
 		{"stats", invocation{cmd: "stats"}},
 		{"s gre1", invocation{cmd: "stats", name: "gre1"}},
 		{"features", invocation{cmd: "features"}},
+		{"bench", invocation{cmd: "bench"}},
+		{"bench scale cost", invocation{cmd: "bench", sections: []string{"scale", "cost"}}},
 		{"feat", invocation{cmd: "features"}},
 		{"help", invocation{cmd: "help"}},
 		{"h", invocation{cmd: "help"}},
