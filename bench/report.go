@@ -194,7 +194,7 @@ func writeScale(w io.Writer, rep *ScaleReport) {
 	fmt.Fprintf(w, "Private loads sized %d routes; routes 10.x.y.z/32 each to its own peer; 64 packets in turn, to (from)\n", rep.MaxRoutes)
 	fmt.Fprintf(w, "peers spread over the count; repeat=1 and the kernel's clock as in section 1, %d interleaved rounds; 'vs first':\n", rounds(rep))
 	fmt.Fprintf(w, "ns above the empty program over the same at the first count, paired by round; memory: memlock of\n")
-	fmt.Fprintf(w, "xt_routes + xt_rpeers (/proc/self/fdinfo), including the hash buckets of the size chosen.\n\n")
+	fmt.Fprintf(w, "xt_routes + xt_hosts + xt_rpeers (/proc/self/fdinfo), including the hash buckets of the size chosen.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "peers\tdecap ns above empty\tvs first\ttarget\tencap ns above empty\tvs first\ttarget\tmap bytes\tbytes/peer\tloaded in\t")
 	for _, r := range rep.Rows {
@@ -206,7 +206,7 @@ func writeScale(w io.Writer, rep *ScaleReport) {
 	fmt.Fprintf(w, "\nload %d peers through the API (maps.Tables.PutRoutes, one call as xtunnel -batch makes): %.1f s, %s (for 1M);\n"+
 		"  CPU time of the process meanwhile %.1f s (the rest is waiting for a CPU on a busy machine)\n",
 		rep.LoadPeers, rep.LoadSeconds, rep.LoadTarget, rep.LoadCPU)
-	fmt.Fprintf(w, "map memory at %d peers: xt_routes %d + xt_rpeers %d bytes = %.0f bytes per peer, %s\n",
+	fmt.Fprintf(w, "map memory at %d peers: xt_routes + xt_hosts %d + xt_rpeers %d bytes = %.0f bytes per peer, %s\n",
 		rep.LoadPeers, rep.RoutesBytes, rep.RPeersBytes, float64(rep.RoutesBytes+rep.RPeersBytes)/float64(max(rep.LoadPeers, 1)),
 		rep.BytesTarget)
 	if rep.CLIPeers > 0 {

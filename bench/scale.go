@@ -58,7 +58,7 @@ type ScaleRow struct {
 	EncapVsOne   Stat    `json:"encap_vs_first"`
 	DecapTarget  *Target `json:"decap_target,omitempty"`
 	EncapTarget  *Target `json:"encap_target,omitempty"`
-	MapBytes     uint64  `json:"map_bytes"`      // memlock of xt_routes + xt_rpeers
+	MapBytes     uint64  `json:"map_bytes"`      // memlock of xt_routes + xt_hosts + xt_rpeers
 	BytesPerPeer float64 `json:"bytes_per_peer"` // MapBytes / Peers
 	// LoadSeconds is how long PutRoutes took to add the Peers routes in
 	// LoadCalls calls, LoadCPUSeconds the CPU time (user and system) this
