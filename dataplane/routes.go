@@ -79,7 +79,11 @@ func (d *Dataplane) AddRoutes(rs []tunnel.Route) error {
 			if e == nil || (errors.Is(e, unix.EEXIST) && kernelRouteInto(kernelRoute(mrs[i]))) {
 				continue // added, or someone (ip route add) already routes it into the link
 			}
-			err = &maps.RouteError{Index: i, Err: fmt.Errorf("route add %s: kernel route into %s: %w (ip route show %s says where it goes now)", rs[i].Prefix, rs[i].Dev, e, rs[i].Prefix)}
+			hint := fmt.Sprintf("ip route show %s says where it goes now", rs[i].Prefix)
+			if errors.Is(e, unix.ENETDOWN) {
+				hint = fmt.Sprintf("bring the link up first: ip link set %s up", rs[i].Dev)
+			}
+			err = &maps.RouteError{Index: i, Err: fmt.Errorf("route add %s: kernel route into %s: %w (%s)", rs[i].Prefix, rs[i].Dev, e, hint)}
 			break
 		}
 	}
