@@ -186,6 +186,27 @@ __noinline int xt_gw_encap(struct xdp_md *ctx)
 	t = bpf_map_lookup_elem(&xt_encap, &r->ifindex);
 	if (!t || (t->flags & XT_F_ETH) || !(t->flags & in->family))
 		return GW_NOT_OURS;
+	/* Only what the stack would forward: a prefix route (a default one,
+	 * say) may cover this host's own addresses, which the stack delivers
+	 * before it routes anything. route add puts a kernel route into the
+	 * tunnel beside every xtunnel route, so the FIB says "not forwarded"
+	 * only for those (or where a user took that route away). Host routes
+	 * (plen 128 as stored) name a destination elsewhere: no lookup.
+	 */
+	if (r->plen < 128) {
+		__builtin_memset(&fib, 0, sizeof(fib));
+		if (family == 4) {
+			fib.family = 2; /* AF_INET */
+			__builtin_memcpy(&fib.ipv4_dst, in->dst + 12, 4);
+		} else {
+			fib.family = 10; /* AF_INET6 */
+			__builtin_memcpy(fib.ipv6_dst, in->dst, 16);
+		}
+		fib.ifindex = ctx->ingress_ifindex;
+		if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH) ==
+		    BPF_FIB_LKUP_RET_NOT_FWDED)
+			return GW_NOT_OURS;
+	}
 	if (in->ttl <= 1) {
 		reason = XT_R_PASS_GW_TTL;
 		goto pass;

@@ -99,10 +99,30 @@ func newGatewayNet(t *testing.T, forwarding bool) *gwNet {
 			t.Fatalf("add neighbour %s lladdr %s: %v", c.ip, clientMAC, err)
 		}
 	}
+	// The kernel routes `xtunnel route add` puts beside its own (here via
+	// the WAN port): gateway encap takes only what the stack would forward.
+	g.kernelRoutes(t, prefixSite, prefixSite6)
 	if lan, err = h.LinkByIndex(g.lan); err != nil || lan.Attrs().MTU != lanMTU || lan.Attrs().HardwareAddr.String() != lanMAC.String() {
 		t.Fatalf("xtp0 %v, err %v: want MTU %d, MAC %s", lan, err, lanMTU, lanMAC)
 	}
 	return g
+}
+
+// kernelRoutes adds kernel routes for ps via the WAN port, standing in
+// for the ones `xtunnel route add` puts into the tunnel netdev.
+func (g *gwNet) kernelRoutes(t *testing.T, ps ...netip.Prefix) {
+	t.Helper()
+	h, err := netlink.NewHandleAt(g.ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, p := range ps {
+		if err := h.RouteAdd(&netlink.Route{LinkIndex: g.wan, Scope: netlink.SCOPE_LINK,
+			Dst: &net.IPNet{IP: ip(p.Addr()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}}); err != nil {
+			t.Fatalf("add route %s dev xtu0: %v", p, err)
+		}
+	}
 }
 
 // gwPorts are the netdevs of ifindexes, attached in gateway mode.
@@ -309,6 +329,12 @@ func TestGatewayEncapPass(t *testing.T) {
 			reason: "pass_not_tunnel"},
 		{name: "ingress not attached", ports: gwPorts(g.wan), tun: gk, routes: into(gk), in: v4, reason: "pass_not_tunnel"},
 		{name: "no route for the destination", tun: gk, routes: into(gk), in: ipPacket{dst: addrOffSite}, reason: "pass_not_tunnel"},
+		// A default route into the tunnel does not take the gateway's own
+		// addresses: the stack delivers those.
+		{name: "default route, destination the gateway's own", tun: gk,
+			routes: []maps.Route{intoTunnel(gk, netip.MustParsePrefix("0.0.0.0/0"))}, in: ipPacket{dst: addrLAN}, reason: "pass_not_tunnel"},
+		{name: "default route, destination the gateway's own v6", tun: gk,
+			routes: []maps.Route{intoTunnel(gk, netip.MustParsePrefix("::/0"))}, in: ipPacket{dst: addr6LAN}, reason: "pass_not_tunnel"},
 		{name: "route into a tunnel without the family", tun: ii, routes: into(ii), in: v6, reason: "pass_not_tunnel"},
 		{name: "external without a route of its own", tun: ext, routes: []maps.Route{withRoute(peerRoute(ext, prefixSite, addrRemote, 9), func(r *maps.Route) {
 			r.Ifindex = 1000
@@ -453,6 +479,7 @@ func TestGatewayDecap(t *testing.T) {
 func TestGatewayEncapNotRouted(t *testing.T) {
 	requireRootForBPF(t)
 	g := newGatewayNet(t, true)
+	g.kernelRoutes(t, netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"))
 	gk := greTunnel(42)
 	routes := []maps.Route{
 		intoTunnel(gk, netip.MustParsePrefix("0.0.0.0/0")), intoTunnel(gk, netip.MustParsePrefix("::/0")),
@@ -473,6 +500,10 @@ func TestGatewayEncapNotRouted(t *testing.T) {
 		name  string
 		frame func(*testing.T) []byte
 	}{
+		// The stack delivers its own addresses before it routes: a default
+		// route into the tunnel (xtunnel's and the kernel's) does not take them.
+		{name: "the gateway's own ipv4", frame: to(addrLAN.String())},
+		{name: "the gateway's own ipv6", frame: to(addr6LAN.String())},
 		{name: "ipv4 multicast", frame: to("224.0.0.251")},
 		{name: "ipv4 multicast, last", frame: to("239.255.255.255")},
 		{name: "ipv4 limited broadcast", frame: to("255.255.255.255")},
