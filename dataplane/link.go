@@ -372,7 +372,7 @@ func (d *Dataplane) delTunnel(tb *maps.Tables, t maps.Tunnel) error {
 	tuns, _ := tb.Tunnels()
 	errs := []error{
 		d.delMirrorsTo(tb, t.Ifindex),
-		tb.DeleteRoutesOf(t.Ifindex, peerProtos(t)),
+		tb.DeleteRoutesOf(t.Ifindex),
 		tb.DeleteTunnel(t),
 		tb.DeleteFDBOf(t.Ifindex),
 		loader.Unpin(d.pin("xdpo", t.Ifindex)),

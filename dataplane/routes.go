@@ -23,11 +23,6 @@ type Route struct {
 	Kernel bool `json:"kernel"` // the kernel route into the tunnel netdev is there
 }
 
-// peerProtos are the outer protocols t's peers send with.
-func peerProtos(t maps.Tunnel) func(maps.Route) []uint8 {
-	return func(r maps.Route) []uint8 { return maps.DecapProtos(t) }
-}
-
 // AddRoutes adds routes: into a point-to-point link (no encap), or to a
 // peer of an external link (encap ip|ip6). Each also gets a kernel route
 // into the link's netdev, for what the stack sends (or XDP hands it). All

@@ -41,8 +41,7 @@ struct inner_info {
 	__u8 eth_ip6; /* Ethernet: the frame carries IPv6 */
 	__u32 family; /* XT_F_INNER4, XT_F_INNER6, XT_F_INNER_MPLS or XT_F_ETH */
 	__be32 flowlabel;
-	__u8 daddr6[16]; /* inner IPv6 destination (sit 6to4 / ISATAP) */
-	__u32 len;       /* L3 length; for Ethernet, the frame's */
+	__u32 len; /* L3 length; for Ethernet, the frame's */
 	/* Ethernet: the inner header to write behind the outer ones, with a
 	 * VLAN tag the skb carried aside put back in line (l2_len 18).
 	 */
@@ -50,7 +49,7 @@ struct inner_info {
 	__u8 l2_len;
 	__u8 vlan; /* tagged: vlan_tci is the tag */
 	__u16 vlan_tci;
-	__u8 dst[16]; /* inner IP destination, IPv4-mapped for IPv4 (routes) */
+	__u8 dst[16]; /* inner IP destination, IPv4-mapped for IPv4 (routes, sit 6to4 / ISATAP) */
 	/* The outer header's per-packet fields: the tunnel's, or a route's. */
 	__u8 remote[16]; /* outer destination, IPv4-mapped for IPv4 */
 	__u8 local[16];  /* outer source */
@@ -122,7 +121,6 @@ static __always_inline __u32 parse_inner(struct __sk_buff *skb, struct inner_inf
 		in->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
 		in->ttl = ip6->hop_limit;
 		in->flowlabel = *(__be32 *)ip6 & bpf_htonl(0x000fffff);
-		__builtin_memcpy(in->daddr6, &ip6->daddr, 16);
 		__builtin_memcpy(in->dst, &ip6->daddr, 16);
 		return XT_R_ENCAP;
 	}
@@ -328,13 +326,13 @@ static __always_inline __be32 sit_remote(const struct xt_tunnel *t, const struct
 
 	if (in->family != XT_F_INNER6)
 		return 0;
-	if ((t->flags & XT_F_REMOTE_6TO4) && in->daddr6[0] == 0x20 && in->daddr6[1] == 0x02) {
-		__builtin_memcpy(&v4, &in->daddr6[2], 4);
+	if ((t->flags & XT_F_REMOTE_6TO4) && in->dst[0] == 0x20 && in->dst[1] == 0x02) {
+		__builtin_memcpy(&v4, &in->dst[2], 4);
 		return v4;
 	}
-	if ((t->flags & XT_F_REMOTE_ISATAP) && (in->daddr6[8] & ~0x02) == 0 && in->daddr6[9] == 0 &&
-	    in->daddr6[10] == 0x5e && in->daddr6[11] == 0xfe) {
-		__builtin_memcpy(&v4, &in->daddr6[12], 4);
+	if ((t->flags & XT_F_REMOTE_ISATAP) && (in->dst[8] & ~0x02) == 0 && in->dst[9] == 0 &&
+	    in->dst[10] == 0x5e && in->dst[11] == 0xfe) {
+		__builtin_memcpy(&v4, &in->dst[12], 4);
 		return v4;
 	}
 	return 0;

@@ -175,7 +175,6 @@ __noinline int xt_gw_encap(struct xdp_md *ctx)
 		in->hash = gw_mix(gw_mix(*(__u32 *)&h->saddr.in6_u.u6_addr32[3],
 					 *(__u32 *)&h->daddr.in6_u.u6_addr32[3]),
 				  h->nexthdr);
-		__builtin_memcpy(in->daddr6, &h->daddr, 16);
 		__builtin_memcpy(in->dst, &h->daddr, 16);
 	} else {
 		return GW_NOT_OURS;

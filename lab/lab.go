@@ -77,9 +77,6 @@ const (
 	L2MTU = 1400
 )
 
-// Roles of the four namespaces; a namespace is named Prefix + role.
-var roles = []string{"cliA", "hostA", "hostB", "cliB"}
-
 // Lab is one instance of the topology.
 type Lab struct {
 	Prefix string

@@ -88,10 +88,7 @@ const (
 	UDPVXLAN  = uint8(xdpUnderlayXtUdpKindXT_UDP_VXLAN)
 	UDPGeneve = uint8(xdpUnderlayXtUdpKindXT_UDP_GENEVE)
 
-	MaxFDB        = 65536 // XT_MAX_FDB
-	MaxMirrors    = 256   // XT_MAX_MIRRORS
-	FloodMax      = 8     // XT_FLOOD_MAX
-	GeneveOptsMax = 64    // XT_GENEVE_OPTS_MAX
+	FloodMax = 8 // XT_FLOOD_MAX
 
 	FlagIKey         = uint32(xdpUnderlayXtTunnelFlagXT_F_IKEY)
 	FlagOKey         = uint32(xdpUnderlayXtTunnelFlagXT_F_OKEY)

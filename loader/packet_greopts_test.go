@@ -184,8 +184,6 @@ func csumGRE(key bool, k uint32) layers.GRE {
 	return layers.GRE{ChecksumPresent: true, KeyPresent: key, Key: k}
 }
 
-func seqGRE(seq uint32) layers.GRE { return layers.GRE{SeqPresent: true, Seq: seq} }
-
 // flipAt xors one byte of the frame, at off from the end when off < 0.
 func flipAt(off int) func([]byte, int) {
 	return func(b []byte, _ int) {

@@ -121,7 +121,6 @@ type tcPeerXtScratch struct {
 		_           [2]byte
 		Family      uint32
 		Flowlabel   uint32
-		Daddr6      [16]uint8
 		Len         uint32
 		Eth         [18]uint8
 		L2Len       uint8

@@ -365,7 +365,7 @@ func (tb *Tables) Routes(ifindex int) ([]Route, error) {
 
 // DeleteRoutesOf removes every route into ifindex and every peer entry of
 // it (its tunnel is going).
-func (tb *Tables) DeleteRoutesOf(ifindex int, _ func(Route) []uint8) error {
+func (tb *Tables) DeleteRoutesOf(ifindex int) error {
 	var errs []error
 	for _, m := range []*ebpf.Map{tb.m.Hosts, tb.m.Routes} {
 		var (

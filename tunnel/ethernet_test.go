@@ -8,11 +8,6 @@ import (
 	"testing"
 )
 
-var (
-	addrC  = netip.MustParseAddr("198.51.100.3")
-	addr6C = netip.MustParseAddr("2001:db8::3")
-)
-
 func tap0(edit func(*Spec)) Spec { return spec("tap0", GRETAP, edit) }
 func tap6(edit func(*Spec)) Spec { return spec("tap6", IP6GRETAP, edit) }
 
